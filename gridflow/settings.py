@@ -1,0 +1,165 @@
+"""The one settings object.
+
+Every module receives a :class:`Settings`; only :meth:`Settings.from_env`
+reads the environment. Each field names its environment variable in
+``metadata["env"]`` and documents its default, so the README table, the
+docker-compose check and ``gridflow settings`` all come from here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+
+def _env(name: str, doc: str, default: Any) -> Any:
+    return field(default=default, metadata={"env": name, "doc": doc})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Typed, frozen configuration; build it with :meth:`from_env`."""
+
+    # --- where things live -------------------------------------------------
+    home: Path = _env("GRIDFLOW_HOME", "Folder for local state: stack data, logs, photos, caches.", Path(".gridflow"))
+
+    # --- Kafka ---------------------------------------------------------------
+    kafka_bootstrap: str = _env(
+        "KAFKA_BOOTSTRAP",
+        "Kafka bootstrap servers. Empty: `gridflow stack up` starts a local broker and uses it.",
+        "",
+    )
+    kafka_version: str = _env("GRIDFLOW_KAFKA_VERSION", "Apache Kafka release fetched from Maven Central.", "4.1.1")
+    kafka_port: int = _env("GRIDFLOW_KAFKA_PORT", "Port of the local Kafka broker (the controller uses port+1).", 19092)
+    kafka_partitions: int = _env("GRIDFLOW_KAFKA_PARTITIONS", "Partitions of each gridflow topic.", 4)
+    kafka_replication: int = _env("GRIDFLOW_KAFKA_REPLICATION", "Replication factor of gridflow topics.", 1)
+    topic_prefix: str = _env("GRIDFLOW_TOPIC_PREFIX", "Prefix of every topic name (tests use a unique one).", "gridflow")
+
+    # --- ClickHouse ------------------------------------------------------------
+    clickhouse_url: str = _env(
+        "CLICKHOUSE_URL",
+        "ClickHouse native URL (clickhouse://user:pass@host:9000/db). Empty: a local server is started.",
+        "",
+    )
+    clickhouse_port: int = _env("GRIDFLOW_CLICKHOUSE_PORT", "Native port of the local ClickHouse server.", 19000)
+    clickhouse_http_port: int = _env("GRIDFLOW_CLICKHOUSE_HTTP_PORT", "HTTP port of the local ClickHouse server.", 18123)
+    clickhouse_database: str = _env("GRIDFLOW_CLICKHOUSE_DATABASE", "Database for gridflow's tables.", "gridflow")
+
+    # --- intake (HTTP API) -----------------------------------------------------
+    intake_host: str = _env("GRIDFLOW_INTAKE_HOST", "Address the intake listens on.", "127.0.0.1")
+    intake_port: int = _env("GRIDFLOW_INTAKE_PORT", "Port the intake listens on.", 8080)
+    intake_produce_timeout_s: float = _env(
+        "GRIDFLOW_INTAKE_PRODUCE_TIMEOUT", "Seconds to wait for Kafka's ack before answering 503.", 10.0
+    )
+    intake_index_hours: float = _env(
+        "GRIDFLOW_INTAKE_INDEX_HOURS",
+        "Hours of the reports topic the intake keeps in memory to answer repeats and GETs before processing.",
+        48.0,
+    )
+    worker_urls: str = _env(
+        "GRIDFLOW_WORKER_URLS",
+        "Comma-separated web URLs of Faust workers the intake reads case state from.",
+        "http://127.0.0.1:6066",
+    )
+
+    # --- Faust workers ----------------------------------------------------------
+    worker_web_host: str = _env("GRIDFLOW_WORKER_WEB_HOST", "Address a worker's web server binds.", "127.0.0.1")
+    worker_web_port: int = _env("GRIDFLOW_WORKER_WEB_PORT", "Port of a worker's web server (table views).", 6066)
+    worker_canonical_host: str = _env(
+        "GRIDFLOW_WORKER_CANONICAL_HOST",
+        "Host name other workers use to reach this one. Empty: the machine's host name.",
+        "",
+    )
+    worker_id: str = _env("GRIDFLOW_WORKER_ID", "Faust application id (consumer group).", "gridflow")
+    placeholder_department: str = _env(
+        "GRIDFLOW_PLACEHOLDER_DEPARTMENT", "Department every case is dispatched to until routing exists.", "ZZZX"
+    )
+
+    # --- ClickHouse sink ----------------------------------------------------------
+    sink_batch_rows: int = _env("GRIDFLOW_SINK_BATCH_ROWS", "Most rows in one ClickHouse insert.", 5000)
+    sink_batch_seconds: float = _env("GRIDFLOW_SINK_BATCH_SECONDS", "Longest wait before a partial batch is written.", 1.0)
+    sink_backoff_max_s: float = _env("GRIDFLOW_SINK_BACKOFF_MAX", "Longest pause between insert retries.", 10.0)
+
+    # --- logging --------------------------------------------------------------------
+    log_level: str = _env("GRIDFLOW_LOG_LEVEL", "Python log level.", "INFO")
+
+    # ------------------------------------------------------------------------------
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
+        """Build settings from ``environ`` (default: the process environment)."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            raw = environ.get(f.metadata["env"])
+            if raw is not None and raw != "":
+                values[f.name] = _coerce(f.type, raw)
+        values.update(overrides)
+        return cls(**values)
+
+    @classmethod
+    def env_names(cls) -> set[str]:
+        """Every environment variable the settings read."""
+        return {f.metadata["env"] for f in dataclasses.fields(cls)}
+
+    def replace(self, **changes: Any) -> "Settings":
+        return dataclasses.replace(self, **changes)
+
+    # --- derived values --------------------------------------------------------------
+    @property
+    def stack_dir(self) -> Path:
+        return self.home / "stack"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.home / "logs"
+
+    @property
+    def photo_dir(self) -> Path:
+        return self.home / "photos"
+
+    @property
+    def uses_local_kafka(self) -> bool:
+        return not self.kafka_bootstrap
+
+    @property
+    def uses_local_clickhouse(self) -> bool:
+        return not self.clickhouse_url
+
+    @property
+    def bootstrap(self) -> str:
+        """The Kafka bootstrap to connect to (the local broker when none is set)."""
+        return self.kafka_bootstrap or f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def clickhouse(self) -> str:
+        """The ClickHouse URL to connect to (the local server when none is set)."""
+        return self.clickhouse_url or f"clickhouse://default@127.0.0.1:{self.clickhouse_port}/{self.clickhouse_database}"
+
+    @property
+    def worker_url_list(self) -> list[str]:
+        return [u.strip().rstrip("/") for u in self.worker_urls.split(",") if u.strip()]
+
+    @property
+    def canonical_host(self) -> str:
+        return self.worker_canonical_host or socket.gethostname()
+
+    def topic(self, name: str) -> str:
+        """Full topic name for a logical topic name."""
+        return f"{self.topic_prefix}.{name}"
+
+
+def _coerce(type_name: Any, raw: str) -> Any:
+    kind = type_name if isinstance(type_name, str) else getattr(type_name, "__name__", str(type_name))
+    if kind == "int":
+        return int(raw)
+    if kind == "float":
+        return float(raw)
+    if kind == "bool":
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if kind == "Path":
+        return Path(raw)
+    return raw

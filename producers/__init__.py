@@ -1,0 +1,1 @@
+"""Everything that puts events into Kafka: the HTTP intake and the district simulator."""

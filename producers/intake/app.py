@@ -1,0 +1,174 @@
+"""The intake's HTTP API (FastAPI).
+
+FastAPI because the report's pydantic model is then, at once, the request
+validation (a 422 that names the field), the OpenAPI document and the
+record written to Kafka — one definition, no glue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import asynccontextmanager
+from datetime import datetime, timezone
+from typing import Any, AsyncIterator
+from uuid import UUID
+from weakref import WeakValueDictionary
+
+from fastapi import Depends, FastAPI, Request
+from pydantic import BaseModel
+
+from gridflow.accounts.directory import AccountDirectory
+from gridflow.accounts.policy import Permission, allowed
+from producers.intake import errors
+from producers.intake.auth import require
+from producers.intake.cases import CaseReader, WorkersUnavailable
+from producers.intake.errors import ApiError, unavailable
+from producers.intake.index import ReportIndex
+from producers.intake.writer import KafkaUnavailable, ReportWriter
+from schemas.account import Account
+from schemas.pii import mask_phone
+from schemas.report import AcceptedReport, Report
+from schemas.vocabulary import CaseState, Role
+
+logger = logging.getLogger(__name__)
+
+
+class ReportReceipt(BaseModel):
+    """受理回执: the report is safely in Kafka."""
+
+    report_id: UUID
+    status: CaseState
+    received_at: datetime
+
+
+class ReportStatus(BaseModel):
+    """What became of a report (办理状态)."""
+
+    report_id: UUID
+    state: CaseState
+    received_at: datetime
+    case_id: UUID | None = None
+    case_no: str | None = None
+    department: str | None = None
+
+
+class ErrorBody(BaseModel):
+    error: str
+    message: str
+    fields: list[dict[str, str]] | None = None
+
+
+def _can_read(account: Account, reporter_id: str) -> bool:
+    if allowed(account.role, Permission.REPORT_READ_ANY):
+        return True
+    return allowed(account.role, Permission.REPORT_READ_OWN) and account.user_id == reporter_id
+
+
+def create_app(
+    *,
+    directory: AccountDirectory,
+    index: ReportIndex,
+    writer: ReportWriter,
+    cases: CaseReader,
+) -> FastAPI:
+    """The intake application; the caller owns the Kafka-facing parts passed in."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        directory.start()
+        index.start()
+        try:
+            yield
+        finally:
+            await cases.close()
+            await asyncio.to_thread(writer.close)
+            index.stop()
+            directory.stop()
+
+    app = FastAPI(
+        title="gridflow intake 网格事件上报接口",
+        version="1",
+        description="Reports from grid workers and source networks. Every call needs a bearer token.",
+        lifespan=lifespan,
+        responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 503: {"model": ErrorBody}},
+    )
+    app.state.directory = directory
+    errors.install(app)
+    locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
+
+    @app.post(
+        "/api/v1/reports",
+        status_code=202,
+        response_model=ReportReceipt,
+        responses={409: {"model": ErrorBody}, 422: {"model": ErrorBody}, 400: {"model": ErrorBody}},
+        summary="上报事件 Submit a report",
+    )
+    async def post_report(report: Report, account: Account = Depends(require(Permission.REPORT_CREATE))) -> ReportReceipt:
+        """Accept a report once Kafka acknowledged it; a repeat with the same body gets the same answer."""
+        if not index.ready:
+            raise unavailable("服务正在启动，请稍后重试")
+        key = str(report.report_id)
+        lock = locks.get(key)
+        if lock is None:
+            lock = locks[key] = asyncio.Lock()
+        async with lock:  # two copies of one report in flight: the second waits for the first
+            seen = index.get(key)
+            if seen is not None:
+                if seen.fingerprint == report.fingerprint() and seen.reporter_id == account.user_id:
+                    return ReportReceipt(report_id=report.report_id, status=CaseState.RECEIVED, received_at=seen.received_at)
+                raise ApiError(
+                    409, "conflict", "该 report_id 已用于另一份不同的上报", field="report_id", report_id=key
+                )
+            accepted = AcceptedReport.stamp(
+                report, reporter_id=account.user_id, reporter_role=account.role, received_at=datetime.now(timezone.utc)
+            )
+            try:
+                await writer.write(accepted)
+            except KafkaUnavailable:
+                raise unavailable("消息队列暂不可用，上报未受理，请稍后重试") from None
+            index.remember(accepted)
+        logger.info("accepted report %s from %s (%s)", key, account.user_id, mask_phone(report.reporter_phone))
+        return ReportReceipt(report_id=report.report_id, status=CaseState.RECEIVED, received_at=accepted.received_at)
+
+    @app.get(
+        "/api/v1/reports/{report_id}",
+        response_model=ReportStatus,
+        responses={404: {"model": ErrorBody}},
+        summary="查询上报 Where a report stands",
+    )
+    async def get_report(report_id: UUID, account: Account = Depends(require(Permission.REPORT_READ_OWN, Permission.REPORT_READ_ANY))) -> ReportStatus:
+        """``received`` from the 202 until a worker opened its case; then the case's state."""
+        key = str(report_id)
+        seen = index.get(key)
+        try:
+            link: dict[str, Any] | None = await cases.report(key)
+            workers_down = False
+        except WorkersUnavailable:
+            link, workers_down = None, True
+        if link is None and seen is None:
+            if workers_down or not index.ready:
+                raise unavailable("暂时无法查询，请稍后重试")
+            raise ApiError(404, "not_found", "没有这份上报", report_id=key)
+        reporter_id = link["reporter_id"] if link else seen.reporter_id  # type: ignore[union-attr]
+        if not _can_read(account, reporter_id):
+            raise ApiError(403, "forbidden", "只能查看本人的上报")
+        received_at = datetime.fromisoformat(link["received_at"]) if link else seen.received_at  # type: ignore[union-attr]
+        status = ReportStatus(report_id=report_id, state=CaseState.RECEIVED, received_at=received_at)
+        if link and link.get("case_id"):
+            try:
+                case = await cases.case(link["case_id"])
+            except WorkersUnavailable:
+                case = None
+            status.case_id = UUID(link["case_id"])
+            if case is not None:
+                status.state = CaseState(case["state"])
+                status.case_no = case["case_no"]
+                status.department = case.get("lead_department")
+        return status
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, Any]:
+        return {"ready": index.ready and directory.ready, "reports_indexed": len(index)}
+
+    return app

@@ -1,0 +1,69 @@
+"""Writes an accepted report to Kafka and waits for the broker's ack (acks=all)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+
+from kafka import KafkaProducer
+from kafka.errors import KafkaError
+
+from gridflow.kafka import producer
+from gridflow.settings import Settings
+from schemas.report import AcceptedReport
+from schemas.topics import REPORTS
+
+logger = logging.getLogger(__name__)
+
+
+class KafkaUnavailable(Exception):
+    """Kafka did not acknowledge the write in time; nothing was accepted."""
+
+
+class ReportWriter:
+    """One idempotent kafka-python producer shared by all requests.
+
+    The producer is made on first use and remade after a failure, so the
+    intake starts (and answers 503) while Kafka is down, and recovers by
+    itself when Kafka is back.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.topic = settings.topic(REPORTS.name)
+        self._producer: KafkaProducer | None = None
+        self._lock = threading.Lock()
+
+    def _get(self) -> KafkaProducer:
+        with self._lock:
+            if self._producer is None:
+                self._producer = producer(self.settings)
+            return self._producer
+
+    def _reset(self) -> None:
+        with self._lock:
+            old, self._producer = self._producer, None
+        if old is not None:
+            try:
+                old.close(timeout=0)
+            except Exception:  # closing a broken producer may fail too
+                pass
+
+    def _write(self, report: AcceptedReport) -> None:
+        try:
+            future = self._get().send(
+                self.topic, key=str(report.report_id).encode(), value=report.model_dump_json().encode()
+            )
+            future.get(timeout=self.settings.intake_produce_timeout_s)
+        except (KafkaError, OSError) as exc:
+            logger.warning("Kafka did not take report %s: %s", report.report_id, exc)
+            self._reset()
+            raise KafkaUnavailable(str(exc)) from exc
+
+    async def write(self, report: AcceptedReport) -> None:
+        """Return once Kafka acknowledged ``report``; raise KafkaUnavailable otherwise."""
+        await asyncio.to_thread(self._write, report)
+
+    def close(self) -> None:
+        self._reset()

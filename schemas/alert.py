@@ -1,0 +1,31 @@
+"""The department alert (派遣通知): what a department's topic and console receive."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.vocabulary import CASE_NUMBER, DEPARTMENT_CODE, GRID_ID, Category, Severity
+
+
+class DepartmentAlert(BaseModel):
+    """A case dispatched to a department, lead or co-handler. Never carries a full phone."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    alert_id: str = Field(description="`<case_id>:<seq>:<department>`, so a re-sent alert is recognised")
+    case_id: UUID
+    case_no: str = Field(pattern=CASE_NUMBER)
+    department: str = Field(pattern=DEPARTMENT_CODE, description="Who is alerted")
+    lead: bool = Field(description="True for the lead department (主办), False for a co-handler (协办)")
+    category: Category | None = None
+    severity: Severity | None = None
+    title: str
+    description: str
+    town: str | None = None
+    grid_id: Annotated[str, Field(pattern=GRID_ID)] | None = None
+    reporter_phone_masked: str = Field(pattern=r"^[0-9*]*$", description="e.g. 138****1234")
+    dispatched_at: datetime

@@ -1,0 +1,53 @@
+"""The case (案件): its current state, kept in the case agent's table.
+
+The same record, with personal fields masked, is the per-case row in
+ClickHouse (``cases``), versioned by ``seq`` so that a deduplicated read
+(``FINAL`` or ``argMax(…, seq)``) counts every case once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.pii import personal
+from schemas.vocabulary import (
+    CASE_NUMBER,
+    DEPARTMENT_CODE,
+    GRID_ID,
+    Category,
+    CaseState,
+    Severity,
+    SourceNetwork,
+)
+
+
+class Case(BaseModel):
+    """A case as it stands after its ``seq``-th event."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    case_id: UUID
+    case_no: str = Field(pattern=CASE_NUMBER)
+    seq: int = Field(ge=1, description="Number of events so far; the row version")
+    report_id: UUID = Field(description="The report that opened the case")
+    source: SourceNetwork
+    town: str | None = Field(default=None, pattern=r"^[A-Z]{2}$", description="镇/街道 code, None until placed")
+    grid_id: Annotated[str, Field(pattern=GRID_ID)] | None = None
+    lat: float | None = Field(default=None, description="WGS-84 latitude, if a point was given")
+    lon: float | None = Field(default=None, description="WGS-84 longitude, if a point was given")
+    category: Category | None = None
+    severity: Severity | None = None
+    title: str
+    description: str
+    reporter_id: str
+    reporter_phone: str = personal("phone", description="回访电话; full only in the case state, masked elsewhere")
+    state: CaseState
+    lead_department: Annotated[str, Field(pattern=DEPARTMENT_CODE)] | None = None
+    received_at: datetime
+    accepted_at: datetime
+    dispatched_at: datetime | None = None
+    updated_at: datetime

@@ -1,0 +1,96 @@
+"""The report (上报事件): what a grid worker's form or a source network sends.
+
+``Report`` is the wire body of ``POST /api/v1/reports``; ``AcceptedReport`` is
+the same report as the intake writes it to Kafka, stamped with what only the
+server may say (who reported, when it arrived, the body's fingerprint).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from schemas.pii import personal
+from schemas.vocabulary import GRID_ID, Category, Datum, Role, Severity, SourceNetwork
+
+PHONE = r"^1[3-9]\d{9}$"
+PHOTO_ID = r"^[0-9a-f]{32}$"
+
+
+class Point(BaseModel):
+    """A place given as coordinates, with the datum they are in (坐标)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    lat: float = Field(ge=-90, le=90, description="纬度 latitude, decimal degrees")
+    lon: float = Field(ge=-180, le=180, description="经度 longitude, decimal degrees")
+    datum: Datum = Field(description="坐标系: WGS-84 (GPS) or GCJ-02 (most Chinese map products)")
+
+
+class Report(BaseModel):
+    """A report as the client sends it. The reporter comes from the token, never from here."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    report_id: UUID = Field(description="Client-generated UUID; the idempotency key (重复提交不会重复立案)")
+    source: SourceNetwork = Field(default=SourceNetwork.MOBILE, description="Network the report came through")
+    grid_id: Annotated[str, Field(pattern=GRID_ID)] | None = Field(
+        default=None, description="网格编号, e.g. XL-02-03; give it or `location`"
+    )
+    location: Point | None = Field(default=None, description="Where it happened, if no grid is given")
+    reporter_phone: str = personal(
+        "phone", pattern=PHONE, description="回访电话 call-back phone (personal information; masked downstream)"
+    )
+    category_hint: Category | None = Field(default=None, description="类别 as the reporter sees it")
+    title: str = Field(min_length=2, max_length=100, description="标题")
+    description: str = Field(min_length=2, max_length=4000, description="情况描述 (free Chinese text)")
+    severity_hint: Severity | None = Field(default=None, description="紧急程度 as the reporter sees it")
+    occurred_at: AwareDatetime = Field(description="发生时间 from the device, with its UTC offset")
+    photo_ids: list[Annotated[str, Field(pattern=PHOTO_ID)]] = Field(
+        default_factory=list, max_length=9, description="Ids of photos uploaded beforehand (at most 9)"
+    )
+
+    @model_validator(mode="after")
+    def _has_a_place(self) -> "Report":
+        if self.grid_id is None and self.location is None:
+            # Raised against grid_id so the 422 names a field the form can highlight.
+            error = PydanticCustomError("missing_place", "give grid_id or location (需提供网格编号或坐标)")
+            raise ValidationError.from_exception_data(
+                "Report", [InitErrorDetails(type=error, loc=("grid_id",), input=None)]
+            )
+        return self
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the canonical body: equal for a byte-different but identical resubmission."""
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+class AcceptedReport(Report):
+    """A report the intake accepted and wrote to Kafka (acks=all)."""
+
+    reporter_id: str = Field(min_length=1, max_length=64, description="Account id from the bearer token")
+    reporter_role: Role = Field(description="Role of that account")
+    received_at: datetime = Field(description="Server time of acceptance (UTC)")
+    fingerprint_sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="Report.fingerprint() of the body")
+
+    @classmethod
+    def stamp(cls, report: Report, *, reporter_id: str, reporter_role: Role, received_at: datetime) -> "AcceptedReport":
+        """The report with the server's stamps added."""
+        return cls(
+            **report.model_dump(),
+            reporter_id=reporter_id,
+            reporter_role=reporter_role,
+            received_at=received_at,
+            fingerprint_sha256=report.fingerprint(),
+        )
+
+    def body(self) -> Report:
+        """The client's body without the server's stamps."""
+        return Report(**self.model_dump(include=set(Report.model_fields)))

@@ -1,0 +1,17 @@
+"""Which record lives in which ClickHouse table (declared once)."""
+
+from __future__ import annotations
+
+from schemas.case import Case
+from schemas.case_event import CaseEvent
+from schemas.clickhouse import Table
+from schemas.report import AcceptedReport
+
+#: The report that opened a case (``case_id`` added), keyed by ``report_id``.
+REPORTS = Table("reports", AcceptedReport, extra=(("case_id", "UUID"),))
+#: One row per case and version ``seq``; read with ``FINAL`` or ``argMax(…, seq)``.
+CASES = Table("cases", Case)
+#: The case-event log, keyed by ``(case_id, seq)``.
+CASE_EVENTS = Table("case_events", CaseEvent)
+
+ALL = (REPORTS, CASES, CASE_EVENTS)

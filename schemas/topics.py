@@ -1,0 +1,52 @@
+"""Every Kafka topic gridflow uses, declared once: name, record, key, settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel
+
+from schemas.account import Account
+from schemas.alert import DepartmentAlert
+from schemas.case import Case
+from schemas.case_event import CaseEvent
+from schemas.case_flow import CaseOpen, CaseOpening, RejectedReport
+from schemas.report import AcceptedReport
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """A topic: its logical name (prefixed at run time), record and key."""
+
+    name: str
+    record: type[BaseModel]
+    key: str
+    doc: str
+    config: dict[str, str] = field(default_factory=dict)
+
+
+REPORTS = TopicSpec("reports", AcceptedReport, "report_id", "Reports the intake accepted (acks=all).")
+REPORTS_REJECTED = TopicSpec(
+    "reports.rejected", RejectedReport, "report_id", "Dead letters: reports refused by the processors, with the reason."
+)
+CASE_OPENINGS = TopicSpec("case-openings", CaseOpening, "town", "New reports waiting for a case number.")
+CASE_COMMANDS = TopicSpec("case-commands", CaseOpen, "case_id", "Commands to the case agent (one writer per case).")
+CASE_EVENTS = TopicSpec("case-events", CaseEvent, "case_id", "Every state change of every case.")
+CASES = TopicSpec("cases", Case, "case_id", "The case after each change (versioned by seq).")
+ACCOUNTS = TopicSpec(
+    "accounts",
+    Account,
+    "token_sha256",
+    "Accounts and their token hashes; compacted, so the latest record per token wins.",
+    config={"cleanup.policy": "compact"},
+)
+#: ``alerts.<DEPARTMENT>``: one topic per department (派遣通知).
+ALERTS_PREFIX = "alerts."
+ALERTS_RECORD = DepartmentAlert
+
+ALL = (REPORTS, REPORTS_REJECTED, CASE_OPENINGS, CASE_COMMANDS, CASE_EVENTS, CASES, ACCOUNTS)
+
+
+def alerts_topic(department: str) -> str:
+    """Logical name of a department's alert topic."""
+    return f"{ALERTS_PREFIX}{department}"
