@@ -1,0 +1,3 @@
+from gridflow.cli import main
+
+raise SystemExit(main())

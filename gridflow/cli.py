@@ -1,0 +1,138 @@
+"""The ``gridflow`` command: one entry point, one subcommand per job."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import sys
+from typing import Callable
+
+from gridflow.settings import Settings
+from schemas.vocabulary import Role
+
+
+def _stack(settings: Settings, args: argparse.Namespace) -> int:
+    from gridflow import stack
+
+    if args.action == "up":
+        stack.up(settings)
+        for name, info in stack.status(settings).items():
+            print(f"{name}: {info.get('endpoint')}  (log: {info.get('log')})")
+    elif args.action == "down":
+        stack.down(settings)
+    else:
+        print(json.dumps(stack.status(settings), indent=2, ensure_ascii=False, default=str))
+    return 0
+
+
+def _users(settings: Settings, args: argparse.Namespace) -> int:
+    from gridflow.accounts.directory import add_account
+    from gridflow.kafka import ensure_topics
+
+    ensure_topics(settings)
+    token = add_account(settings, args.id, Role(args.role), department=args.department, town=args.town)
+    print(token)
+    return 0
+
+
+def _migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from gridflow.clickhouse import ServerEngine
+    from schemas.migrate import apply
+
+    engine = ServerEngine.from_settings(settings)
+    applied = apply(engine, settings.clickhouse_database)
+    print(f"applied migrations: {applied or 'none (up to date)'}")
+    return 0
+
+
+def _intake(settings: Settings, args: argparse.Namespace) -> int:
+    from producers.intake.server import run_intake
+
+    run_intake(settings)
+    return 0
+
+
+def _worker(settings: Settings, args: argparse.Namespace) -> int:
+    from processors.worker import run_worker
+
+    if args.web_port:
+        settings = settings.replace(worker_web_port=args.web_port)
+    run_worker(settings)
+    return 0
+
+
+def _simulate(settings: Settings, args: argparse.Namespace) -> int:
+    from producers.simulate import run_simulation
+
+    stats = run_simulation(settings, rate=args.rate, duration=args.duration, token=args.token, seed=args.seed)
+    print(json.dumps(stats, ensure_ascii=False))
+    return 0
+
+
+def _demo(settings: Settings, args: argparse.Namespace) -> int:
+    from gridflow.demo import run_demo
+
+    return run_demo(settings, rate=args.rate, duration=args.duration, workers=args.workers)
+
+
+def _settings(settings: Settings, args: argparse.Namespace) -> int:
+    for f in dataclasses.fields(Settings):
+        print(f"{f.metadata['env']:36} {getattr(settings, f.name)!s:32} {f.metadata['doc']}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="gridflow", description="网格事件流转 grid-governance event pipeline")
+    sub = top.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("stack", help="start, stop or inspect the local Kafka and ClickHouse")
+    p.add_argument("action", choices=["up", "down", "status"])
+    p.set_defaults(run=_stack)
+
+    p = sub.add_parser("users", help="accounts and tokens")
+    users = p.add_subparsers(dest="users_command", required=True)
+    add = users.add_parser("add", help="create an account and print its bearer token")
+    add.add_argument("--role", required=True, choices=[r.value for r in Role if r is not Role.SYSTEM])
+    add.add_argument("--id", required=True, help="account id, e.g. wgy-xl-0203")
+    add.add_argument("--department", help="department code for department staff/heads, e.g. SFS-XL")
+    add.add_argument("--town", help="town code for a town sub-centre or grid worker, e.g. XL")
+    add.set_defaults(run=_users)
+
+    p = sub.add_parser("migrate", help="apply ClickHouse migrations")
+    p.set_defaults(run=_migrate)
+
+    p = sub.add_parser("intake", help="serve the HTTP intake")
+    p.set_defaults(run=_intake)
+
+    p = sub.add_parser("worker", help="run a Faust worker")
+    p.add_argument("--web-port", type=int, default=0, help="web port of this worker (default from settings)")
+    p.set_defaults(run=_worker)
+
+    p = sub.add_parser("simulate", help="post realistic reports of the demo district to the intake")
+    p.add_argument("--rate", type=float, default=5.0, help="reports per second")
+    p.add_argument("--duration", type=float, default=60.0, help="seconds to run")
+    p.add_argument("--token", help="bearer token (default: create simulator accounts)")
+    p.add_argument("--seed", type=int, default=None)
+    p.set_defaults(run=_simulate)
+
+    p = sub.add_parser("demo", help="the whole pipeline locally, fed by the simulator")
+    p.add_argument("--rate", type=float, default=20.0, help="simulated reports per second")
+    p.add_argument("--duration", type=float, default=0, help="seconds to run (0: until Ctrl-C)")
+    p.add_argument("--workers", type=int, default=2, help="Faust workers to start")
+    p.set_defaults(run=_demo)
+
+    p = sub.add_parser("settings", help="list every setting, its environment variable and value")
+    p.set_defaults(run=_settings)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    settings = Settings.from_env()
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    run: Callable[[Settings, argparse.Namespace], int] = args.run
+    return run(settings, args)

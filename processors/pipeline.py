@@ -1,0 +1,121 @@
+"""The Faust app with its topics and tables, built from settings (no I/O at import).
+
+Keys travel as raw UTF-8 bytes on every topic and table: the intake's
+kafka-python producer, Faust's producer and Faust's table router then hash a
+key to the same partition, which is what lets a web view find the worker
+that holds it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import faust
+from faust.types import TopicT
+
+from district import Registry
+from gridflow.settings import Settings
+from processors.clock import Clock
+from schemas import topics as spec
+from schemas.codec import ModelCodec
+
+
+@dataclass
+class Pipeline:
+    """Everything an agent needs: the app, its topics and tables, the clock and the registry."""
+
+    app: faust.App
+    settings: Settings
+    clock: Clock
+    registry: Registry
+    reports: TopicT
+    rejected: TopicT
+    openings: TopicT
+    commands: TopicT
+    case_events: TopicT
+    cases: TopicT
+    #: report_id → {fingerprint, case_id, reporter_id, received_at}
+    report_links: Any
+    #: case_id → case number, in the partition of the town that numbered it
+    case_numbers: Any
+    #: "<town>-<day>" → last sequence number used that day
+    sequences: Any
+    #: case_id → the case (schemas.case.Case as JSON)
+    case_table: Any
+    _alert_topics: dict[str, TopicT] = field(default_factory=dict)
+
+    def topic(self, topic: spec.TopicSpec) -> TopicT:
+        """A Faust topic for a declared topic spec."""
+        return topic_for(self.app, self.settings, topic.name, topic.record)
+
+    def alerts(self, department: str) -> TopicT:
+        """The alert topic of ``department`` (made on first use)."""
+        if department not in self._alert_topics:
+            self._alert_topics[department] = topic_for(
+                self.app, self.settings, spec.alerts_topic(department), spec.ALERTS_RECORD
+            )
+        return self._alert_topics[department]
+
+
+def topic_for(app: faust.App, settings: Settings, name: str, record: type) -> TopicT:
+    return app.topic(
+        settings.topic(name),
+        key_type=bytes,
+        key_serializer="raw",
+        value_serializer=ModelCodec(record),
+        partitions=settings.kafka_partitions,
+    )
+
+
+def _table(app: faust.App, settings: Settings, name: str, help: str) -> Any:
+    return app.Table(
+        f"{settings.topic_prefix}-{name}",
+        key_type=bytes,  # raw keys: see the module docstring
+        partitions=settings.kafka_partitions,
+        help=help,
+    )
+
+
+def build(settings: Settings, clock: Clock, registry: Registry) -> Pipeline:
+    """Create the Faust app, declare its topics and tables, and register every agent."""
+    from processors import accept, case, numbering, sink, views
+
+    worker_dir = settings.home / "faust" / f"{settings.worker_id}-{settings.worker_web_port}"
+    app = faust.App(
+        settings.worker_id,
+        broker=f"kafka://{settings.bootstrap}",
+        store="memory://",
+        datadir=str(worker_dir),
+        autodiscover=False,
+        topic_partitions=settings.kafka_partitions,
+        topic_replication_factor=settings.kafka_replication,
+        producer_acks=-1,
+        consumer_auto_offset_reset="earliest",
+        web_host=settings.worker_web_host,
+        web_port=settings.worker_web_port,
+        canonical_url=f"http://{settings.canonical_host}:{settings.worker_web_port}",
+        web_in_thread=False,
+        table_standby_replicas=0,
+        broker_commit_interval=1.0,
+        stream_wait_empty=False,
+    )
+    p = Pipeline(
+        app=app,
+        settings=settings,
+        clock=clock,
+        registry=registry,
+        reports=topic_for(app, settings, spec.REPORTS.name, spec.REPORTS.record),
+        rejected=topic_for(app, settings, spec.REPORTS_REJECTED.name, spec.REPORTS_REJECTED.record),
+        openings=topic_for(app, settings, spec.CASE_OPENINGS.name, spec.CASE_OPENINGS.record),
+        commands=topic_for(app, settings, spec.CASE_COMMANDS.name, spec.CASE_COMMANDS.record),
+        case_events=topic_for(app, settings, spec.CASE_EVENTS.name, spec.CASE_EVENTS.record),
+        cases=topic_for(app, settings, spec.CASES.name, spec.CASES.record),
+        report_links=_table(app, settings, "report-links", "report_id → its case"),
+        case_numbers=_table(app, settings, "case-numbers", "case_id → case number"),
+        sequences=_table(app, settings, "case-sequences", "town-day → last number"),
+        case_table=_table(app, settings, "cases", "case_id → current case"),
+    )
+    for module in (accept, numbering, case, sink, views):
+        module.register(p)
+    return p
