@@ -8,6 +8,7 @@ statement and return rows, and insert rows with named columns.
 from __future__ import annotations
 
 import json
+from urllib.parse import urlsplit, urlunsplit
 from typing import Any, Iterable, Mapping, Sequence
 
 from gridflow.settings import Settings
@@ -16,17 +17,25 @@ from gridflow.settings import Settings
 class ServerEngine:
     """A ClickHouse server reached with clickhouse-driver."""
 
-    def __init__(self, url: str, **client_kwargs: Any) -> None:
+    def __init__(self, url: str) -> None:
         from clickhouse_driver import Client
 
-        # Short timeouts: the sink retries on its own, it must not hang.
-        client_kwargs.setdefault("connect_timeout", 3)
-        client_kwargs.setdefault("send_receive_timeout", 30)
-        self.client = Client.from_url(url, **client_kwargs)
+        # Short timeouts unless the URL sets them: the sink retries on its own, it must not hang.
+        for name, seconds in (("connect_timeout", 3), ("send_receive_timeout", 30)):
+            if f"{name}=" not in url:
+                url += ("&" if "?" in url else "?") + f"{name}={seconds}"
+        self.client = Client.from_url(url)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "ServerEngine":
-        return cls(settings.clickhouse)
+        """Connect to the configured server.
+
+        The connection's own database is ``default``: gridflow names its
+        database in every statement, and the migrations may first have to
+        create it.
+        """
+        parts = urlsplit(settings.clickhouse)
+        return cls(urlunsplit((parts.scheme, parts.netloc, "/default", parts.query, "")))
 
     def execute(self, sql: str) -> Sequence[tuple[Any, ...]]:
         return self.client.execute(sql)

@@ -42,7 +42,12 @@ def producer(settings: Settings, **overrides: object) -> KafkaProducer:
 
 def ensure_topics(settings: Settings, extra: Iterable[str] = ()) -> list[str]:
     """Create gridflow's topics (and ``extra`` logical names) if missing; returns those created."""
+    from district import load_registry
+    from schemas.topics import alerts_topic
+
     specs: list[tuple[str, dict[str, str]]] = [(settings.topic(t.name), t.config) for t in ALL]
+    departments = [d.code for d in load_registry().departments] + [settings.placeholder_department]
+    specs += [(settings.topic(alerts_topic(code)), {}) for code in dict.fromkeys(departments)]
     specs += [(settings.topic(name), {}) for name in extra]
     admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap, client_id="gridflow-admin", request_timeout_ms=10000)
     try:

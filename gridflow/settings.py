@@ -42,7 +42,7 @@ class Settings:
     # --- ClickHouse ------------------------------------------------------------
     clickhouse_url: str = _env(
         "CLICKHOUSE_URL",
-        "ClickHouse native URL (clickhouse://user:pass@host:9000/db). Empty: a local server is started.",
+        "ClickHouse server as a native URL (clickhouse://user:pass@host:9000); the database is GRIDFLOW_CLICKHOUSE_DATABASE. Empty: a local server is started.",
         "",
     )
     clickhouse_port: int = _env("GRIDFLOW_CLICKHOUSE_PORT", "Native port of the local ClickHouse server.", 19000)

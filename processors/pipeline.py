@@ -70,7 +70,7 @@ def topic_for(app: faust.App, settings: Settings, name: str, record: type) -> To
 
 def _table(app: faust.App, settings: Settings, name: str, help: str) -> Any:
     return app.Table(
-        f"{settings.topic_prefix}-{name}",
+        name,  # Faust prefixes the app id (settings.worker_id) to the changelog topic
         key_type=bytes,  # raw keys: see the module docstring
         partitions=settings.kafka_partitions,
         help=help,
@@ -82,6 +82,7 @@ def build(settings: Settings, clock: Clock, registry: Registry) -> Pipeline:
     from processors import accept, case, numbering, sink, views
 
     worker_dir = settings.home / "faust" / f"{settings.worker_id}-{settings.worker_web_port}"
+    worker_dir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         settings.worker_id,
         broker=f"kafka://{settings.bootstrap}",
@@ -92,7 +93,8 @@ def build(settings: Settings, clock: Clock, registry: Registry) -> Pipeline:
         topic_replication_factor=settings.kafka_replication,
         producer_acks=-1,
         consumer_auto_offset_reset="earliest",
-        web_host=settings.worker_web_host,
+        web_bind=settings.worker_web_host,
+        web_host=settings.canonical_host,
         web_port=settings.worker_web_port,
         canonical_url=f"http://{settings.canonical_host}:{settings.worker_web_port}",
         web_in_thread=False,

@@ -15,18 +15,26 @@ from processors.pipeline import Pipeline
 def register(p: Pipeline) -> None:
     app = p.app
 
-    @app.page("/reports/{report_id}/")
-    @app.table_route(table=p.report_links, match_info="report_id")
-    async def report_view(view: Any, request: Any, report_id: str) -> Any:
-        link = p.report_links.get(report_id.encode())
-        if link is None:
-            return view.json({"error": "not_found"}, status=404)
-        return view.json(link)
+    async def know_partitions(table: Any) -> None:
+        # Faust's router hashes the key with the producer's metadata, which
+        # holds only topics this worker has produced to: a worker that has not
+        # yet written to a changelog fails the lookup. Fetch it first.
+        producer = app.producer._ensure_producer()  # private, but the router uses the same object
+        await producer.partitions_for(table.changelog_topic.get_topic_name())
 
-    @app.page("/cases/{case_id}/")
-    @app.table_route(table=p.case_table, match_info="case_id")
-    async def case_view(view: Any, request: Any, case_id: str) -> Any:
-        case = p.case_table.get(case_id.encode())
-        if case is None:
-            return view.json({"error": "not_found"}, status=404)
-        return view.json(case)
+    def lookup(table: Any, param: str) -> Any:
+        @app.table_route(table=table, match_info=param)
+        async def found(view: Any, request: Any, **kwargs: str) -> Any:
+            value = table.get(kwargs[param].encode())
+            if value is None:
+                return view.json({"error": "not_found"}, status=404)
+            return view.json(value)
+
+        async def view_fn(view: Any, request: Any, **kwargs: str) -> Any:
+            await know_partitions(table)
+            return await found(view, request, **kwargs)
+
+        return view_fn
+
+    app.page("/reports/{report_id}/", name="report")(lookup(p.report_links, "report_id"))
+    app.page("/cases/{case_id}/", name="case")(lookup(p.case_table, "case_id"))

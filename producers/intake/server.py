@@ -1,0 +1,38 @@
+"""Run the intake (``gridflow intake``)."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from gridflow.accounts.directory import AccountDirectory
+from gridflow.kafka import ensure_topics
+from gridflow.settings import Settings
+from producers.intake.app import create_app
+from producers.intake.cases import CaseReader
+from producers.intake.index import ReportIndex
+from producers.intake.writer import ReportWriter
+
+
+def build_app(settings: Settings):  # type: ignore[no-untyped-def]
+    """The intake app wired to Kafka and the workers named in ``settings``."""
+    return create_app(
+        directory=AccountDirectory(settings),
+        index=ReportIndex(settings),
+        writer=ReportWriter(settings),
+        cases=CaseReader(settings),
+    )
+
+
+def run_intake(settings: Settings) -> None:
+    """Serve the intake until stopped."""
+    try:
+        ensure_topics(settings)
+    except Exception:  # Kafka down at start: the intake starts anyway and answers 503 until it is back
+        pass
+    uvicorn.run(
+        build_app(settings),
+        host=settings.intake_host,
+        port=settings.intake_port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+    )
