@@ -75,6 +75,11 @@ class Settings:
         "",
     )
     worker_id: str = _env("GRIDFLOW_WORKER_ID", "Faust application id (consumer group).", "gridflow")
+    worker_session_timeout_s: float = _env(
+        "GRIDFLOW_WORKER_SESSION_TIMEOUT",
+        "Seconds before Kafka gives a silent worker's partitions to the others.",
+        10.0,
+    )
     placeholder_department: str = _env(
         "GRIDFLOW_PLACEHOLDER_DEPARTMENT", "Department every case is dispatched to until routing exists.", "ZZZX"
     )
@@ -104,6 +109,10 @@ class Settings:
     def env_names(cls) -> set[str]:
         """Every environment variable the settings read."""
         return {f.metadata["env"] for f in dataclasses.fields(cls)}
+
+    def to_env(self) -> dict[str, str]:
+        """These settings as environment variables, for a child process (the inverse of from_env)."""
+        return {f.metadata["env"]: str(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
     def replace(self, **changes: Any) -> "Settings":
         return dataclasses.replace(self, **changes)

@@ -100,6 +100,8 @@ def build(settings: Settings, clock: Clock, registry: Registry) -> Pipeline:
         web_in_thread=False,
         table_standby_replicas=0,
         broker_commit_interval=1.0,
+        broker_session_timeout=settings.worker_session_timeout_s,
+        broker_heartbeat_interval=max(1.0, settings.worker_session_timeout_s / 4),
         stream_wait_empty=False,
     )
     p = Pipeline(

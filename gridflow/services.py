@@ -1,0 +1,98 @@
+"""gridflow's own processes (intake, workers) as children of the demo or a test."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable, IO
+
+import httpx
+
+from gridflow.settings import Settings
+
+
+class Service:
+    """One ``gridflow <args>`` child process, logging to ``log_path``."""
+
+    def __init__(self, name: str, args: list[str], settings: Settings, log_path: Path) -> None:
+        self.name = name
+        self.args = args
+        self.settings = settings
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+
+    def start(self) -> "Service":
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = open(self.log_path, "ab")
+        env = {**os.environ, **self.settings.to_env()}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gridflow", *self.args],
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        return self
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL: the crash a test wants to survive."""
+        if self.alive:
+            assert self.process is not None
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(10)
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """SIGTERM, then SIGKILL after ``timeout`` seconds."""
+        if self.alive:
+            assert self.process is not None
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+
+def wait_until(check: Callable[[], bool], timeout: float, what: str, interval: float = 0.2) -> None:
+    """Poll ``check`` until true; raise TimeoutError naming ``what`` otherwise."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except Exception:  # not up yet
+            pass
+        time.sleep(interval)
+    raise TimeoutError(f"{what} not ready after {timeout:.0f}s")
+
+
+def http_ok(url: str) -> Callable[[], bool]:
+    """A check that ``url`` answers 2xx."""
+    return lambda: httpx.get(url, timeout=2.0).is_success
+
+
+def intake(settings: Settings) -> Service:
+    return Service("intake", ["intake"], settings, settings.log_dir / "intake.log")
+
+
+def worker(settings: Settings, index: int) -> Service:
+    """Worker ``index`` (0, 1, …) with its own web port."""
+    port = settings.worker_web_port + index
+    return Service(f"worker-{index}", ["worker", "--web-port", str(port)], settings, settings.log_dir / f"worker-{index}.log")
+
+
+def intake_ready(settings: Settings) -> Callable[[], bool]:
+    """True once the intake answers and has read its topics."""
+    url = f"http://{settings.intake_host}:{settings.intake_port}/healthz"
+    return lambda: bool(httpx.get(url, timeout=2.0).json().get("ready"))
