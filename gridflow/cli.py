@@ -134,5 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
+    # httpx and kafka-python narrate every request at INFO: keep them for warnings.
+    for noisy in ("httpx", "kafka"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
     run: Callable[[Settings, argparse.Namespace], int] = args.run
     return run(settings, args)

@@ -96,3 +96,9 @@ def intake_ready(settings: Settings) -> Callable[[], bool]:
     """True once the intake answers and has read its topics."""
     url = f"http://{settings.intake_host}:{settings.intake_port}/healthz"
     return lambda: bool(httpx.get(url, timeout=2.0).json().get("ready"))
+
+
+def worker_ready(settings: Settings, index: int) -> Callable[[], bool]:
+    """True once worker ``index`` serves table lookups (a 404 for an unknown report, not a 503)."""
+    url = f"http://127.0.0.1:{settings.worker_web_port + index}/reports/00000000-0000-0000-0000-000000000000/"
+    return lambda: httpx.get(url, timeout=2.0).status_code == 404

@@ -26,6 +26,11 @@ class Settings:
 
     # --- where things live -------------------------------------------------
     home: Path = _env("GRIDFLOW_HOME", "Folder for local state: stack data, logs, photos, caches.", Path(".gridflow"))
+    cache_dir: str = _env(
+        "GRIDFLOW_CACHE_DIR",
+        "Folder for downloads kept across homes (Kafka jars). Empty: GRIDFLOW_HOME/cache.",
+        "",
+    )
 
     # --- Kafka ---------------------------------------------------------------
     kafka_bootstrap: str = _env(
@@ -33,7 +38,7 @@ class Settings:
         "Kafka bootstrap servers. Empty: `gridflow stack up` starts a local broker and uses it.",
         "",
     )
-    kafka_version: str = _env("GRIDFLOW_KAFKA_VERSION", "Apache Kafka release fetched from Maven Central.", "4.1.1")
+    kafka_version: str = _env("GRIDFLOW_KAFKA_VERSION", "Apache Kafka release fetched from Maven Central.", "4.4.0")
     kafka_port: int = _env("GRIDFLOW_KAFKA_PORT", "Port of the local Kafka broker (the controller uses port+1).", 19092)
     kafka_partitions: int = _env("GRIDFLOW_KAFKA_PARTITIONS", "Partitions of each gridflow topic.", 4)
     kafka_replication: int = _env("GRIDFLOW_KAFKA_REPLICATION", "Replication factor of gridflow topics.", 1)

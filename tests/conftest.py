@@ -70,10 +70,15 @@ def _integration_needs_marker(request: pytest.FixtureRequest) -> None:
 @pytest.fixture
 def pipeline_settings(stack: Settings, tmp_path: Path) -> Settings:
     """Settings for one test's own pipeline: unique topics, group, database and ports."""
+    return make_pipeline_settings(stack, tmp_path)
+
+
+def make_pipeline_settings(stack: Settings, home: Path) -> Settings:
+    """Unique topics, consumer group, database and ports on the shared stack."""
     uid = uuid.uuid4().hex[:8]
     web = free_port(4)
     return stack.replace(
-        home=tmp_path / "home",
+        home=home / "home",
         topic_prefix=f"t{uid}",
         worker_id=f"t{uid}",
         clickhouse_database=f"t_{uid}",
