@@ -51,7 +51,7 @@ def stack(request: pytest.FixtureRequest) -> Iterator[Settings]:
     base = Settings.from_env()
     settings = base.replace(
         home=REPO / ".gridflow" / "test-stack",
-        cache_dir=base.cache_dir or REPO / ".gridflow" / "cache",
+        cache_dir=base.cache_dir or str(REPO / ".gridflow" / "cache"),
         kafka_port=39092,
         clickhouse_port=39000,
         clickhouse_http_port=38123,
