@@ -65,6 +65,12 @@ class Settings:
         "Hours of the reports topic the intake keeps in memory to answer repeats and GETs before processing.",
         48.0,
     )
+    redrive_after_s: float = _env(
+        "GRIDFLOW_REDRIVE_AFTER",
+        "Seconds after which an accepted report without a case is sent through the processors again.",
+        30.0,
+    )
+    redrive_interval_s: float = _env("GRIDFLOW_REDRIVE_INTERVAL", "Seconds between checks for stalled reports.", 10.0)
     worker_urls: str = _env(
         "GRIDFLOW_WORKER_URLS",
         "Comma-separated web URLs of Faust workers the intake reads case state from.",

@@ -79,7 +79,7 @@ def _table(app: faust.App, settings: Settings, name: str, help: str) -> Any:
 
 def build(settings: Settings, clock: Clock, registry: Registry) -> Pipeline:
     """Create the Faust app, declare its topics and tables, and register every agent."""
-    from processors import accept, case, numbering, sink, views
+    from processors import accept, case, numbering, views
 
     worker_dir = settings.home / "faust" / f"{settings.worker_id}-{settings.worker_web_port}"
     worker_dir.mkdir(parents=True, exist_ok=True)
@@ -120,6 +120,6 @@ def build(settings: Settings, clock: Clock, registry: Registry) -> Pipeline:
         sequences=_table(app, settings, "case-sequences", "town-day → last number"),
         case_table=_table(app, settings, "cases", "case_id → current case"),
     )
-    for module in (accept, numbering, case, sink, views):
+    for module in (accept, numbering, case, views):
         module.register(p)
     return p

@@ -1,48 +1,68 @@
 """The ClickHouse sink: batches of rows, bounded by size and time, retried until written.
 
-Idempotent by construction: every row carries its key (and ``seq`` where a
-record has versions), the tables are ReplacingMergeTrees, and every read
-deduplicates (``FINAL`` / ``argMax``). So a batch written twice — after a
-crash between the insert and the offset commit — changes no answer.
+It is a plain Kafka consumer with manual commits, running beside the Faust
+agents in every worker process (its own consumer group, so it scales with
+the workers), rather than a Faust agent. The reason is the commit: Faust
+acknowledges events through its own gap-tracking offsets, which have lost
+or skipped messages around rebalances (faust-streaming issues #216, #221,
+#312, #606, and seen here in a kill -9 test). Here the rule is the simple
+one arroyo and snuba use: poll, insert, and commit only after ClickHouse
+took the batch.
 
-A batch is acknowledged (``take_events``) only after ClickHouse took it, so
-while ClickHouse is down the offsets stay put and nothing is lost: the
-agent backs off and tries again, and Kafka holds the rest.
+Idempotent by construction: every row carries its key (and ``seq`` where a
+record has versions), the tables are ReplacingMergeTrees and every read
+deduplicates (``FINAL`` / ``argMax``). A batch written twice — a crash
+between insert and commit, a rebalance — changes no answer. While ClickHouse
+is down the sink backs off and retries the same batch; Kafka holds the rest.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
+import threading
+import time
 from typing import Any, Callable, Iterable
+
+from kafka import KafkaConsumer
+from kafka.errors import CommitFailedError, KafkaError
 
 from gridflow.clickhouse import ServerEngine
 from gridflow.settings import Settings
-from processors.pipeline import Pipeline
-from schemas import tables
+from schemas import tables, topics
+from schemas.case import Case
+from schemas.case_event import CaseEvent
+from schemas.case_flow import CaseOpening
 from schemas.clickhouse import Table, row
 from schemas.migrate import apply
 
 logger = logging.getLogger(__name__)
 
-RowsOf = Callable[[Any], Iterable[dict[str, Any]]]
+RowsOf = Callable[[bytes], Iterable[dict[str, Any]]]
+
+#: topic → (table, how one message becomes rows)
+WIRING: dict[str, tuple[Table, RowsOf]] = {
+    topics.CASE_OPENINGS.name: (
+        tables.REPORTS,
+        lambda raw: [row((o := CaseOpening.model_validate_json(raw)).report, case_id=o.case_id)],
+    ),
+    topics.CASES.name: (tables.CASES, lambda raw: [row(Case.model_validate_json(raw))]),
+    topics.CASE_EVENTS.name: (tables.CASE_EVENTS, lambda raw: [row(CaseEvent.model_validate_json(raw))]),
+}
 
 
 class ClickHouseWriter:
-    """Inserts into one table with back-off; one connection, remade after an error."""
+    """Inserts with back-off; one connection, remade after an error."""
 
-    def __init__(self, settings: Settings, table: Table) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.table = f"{settings.clickhouse_database}.{table.name}"
         self._engine: ServerEngine | None = None
-        self.rows_written = 0
 
-    def _insert(self, rows: list[dict[str, Any]]) -> None:
+    def _insert(self, table: str, rows: list[dict[str, Any]]) -> None:
         if self._engine is None:
             self._engine = ServerEngine.from_settings(self.settings)
             apply(self._engine, self.settings.clickhouse_database)  # a fresh server has no tables yet
         try:
-            self._engine.insert(self.table, rows)
+            self._engine.insert(f"{self.settings.clickhouse_database}.{table}", rows)
         except Exception:
             engine, self._engine = self._engine, None
             try:
@@ -51,46 +71,88 @@ class ClickHouseWriter:
                 pass
             raise
 
-    async def write(self, rows: list[dict[str, Any]]) -> None:
-        """Insert ``rows``; on failure wait (0.2 s doubling to the configured maximum) and retry."""
+    def write(self, table: str, rows: list[dict[str, Any]], stop: threading.Event) -> bool:
+        """Insert ``rows``; on failure wait (0.2 s doubling to the configured maximum) and retry.
+
+        Returns False only when asked to stop before the insert succeeded.
+        """
         delay = 0.2
-        while True:
+        while not stop.is_set():
             try:
-                await asyncio.to_thread(self._insert, rows)
-                self.rows_written += len(rows)
-                return
-            except Exception as exc:  # any failure: ClickHouse down, restarting, network
-                logger.warning("insert of %d rows into %s failed (%s); retrying in %.1fs", len(rows), self.table, exc, delay)
-                await asyncio.sleep(delay)
+                self._insert(table, rows)
+                return True
+            except Exception as exc:  # ClickHouse down, restarting, network: all retried
+                logger.warning("insert of %d rows into %s failed (%s); retrying in %.1fs", len(rows), table, exc, delay)
+                stop.wait(delay)
                 delay = min(delay * 2, self.settings.sink_backoff_max_s)
+        return False
 
 
-def _report_rows(opening: Any) -> Iterable[dict[str, Any]]:
-    yield row(opening.report, case_id=opening.case_id)
+class ClickHouseSink:
+    """Kafka → ClickHouse for the case-openings, cases and case-events topics."""
 
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.writer = ClickHouseWriter(settings)
+        self.stop_event = threading.Event()
+        self.rows_written = 0
+        self._thread = threading.Thread(target=self.run, name="clickhouse-sink", daemon=True)
 
-def _one_row(record: Any) -> Iterable[dict[str, Any]]:
-    yield row(record)
+    def start(self) -> "ClickHouseSink":
+        self._thread.start()
+        return self
 
+    def stop(self) -> None:
+        self.stop_event.set()
+        self._thread.join(timeout=10)
 
-def register(p: Pipeline) -> None:
-    """One sink agent per table: the topic it reads and how a record becomes rows."""
-    wiring: list[tuple[Any, Table, RowsOf]] = [
-        (p.openings, tables.REPORTS, _report_rows),
-        (p.cases, tables.CASES, _one_row),
-        (p.case_events, tables.CASE_EVENTS, _one_row),
-    ]
-    for topic, table, rows_of in wiring:
-        _register_one(p, topic, table, rows_of)
+    def _consumer(self) -> KafkaConsumer:
+        consumer = KafkaConsumer(
+            *[self.settings.topic(name) for name in WIRING],
+            bootstrap_servers=self.settings.bootstrap,
+            group_id=f"{self.settings.worker_id}-clickhouse-sink",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=self.settings.sink_batch_rows,
+            # A batch may wait for ClickHouse for a long time: stay in the group meanwhile.
+            max_poll_interval_ms=3_600_000,
+            client_id=f"gridflow-sink-{self.settings.worker_id}",
+        )
+        return consumer
 
-
-def _register_one(p: Pipeline, topic: Any, table: Table, rows_of: RowsOf) -> None:
-    writer = ClickHouseWriter(p.settings, table)
-    settings = p.settings
-
-    async def sink(stream):  # type: ignore[no-untyped-def]
-        async for events in stream.take_events(settings.sink_batch_rows, within=settings.sink_batch_seconds):
-            rows = [r for event in events for r in rows_of(event.value)]
-            await writer.write(rows)
-
-    p.app.agent(topic, name=f"sink-{table.name}")(sink)
+    def run(self) -> None:
+        """Poll, insert, commit — until stopped."""
+        consumer: KafkaConsumer | None = None
+        prefix = len(self.settings.topic_prefix) + 1
+        while not self.stop_event.is_set():
+            try:
+                if consumer is None:
+                    consumer = self._consumer()
+                batch: dict[str, list[dict[str, Any]]] = {}
+                count = 0
+                deadline = time.monotonic() + self.settings.sink_batch_seconds
+                while count < self.settings.sink_batch_rows and time.monotonic() < deadline:
+                    polled = consumer.poll(timeout_ms=100, max_records=self.settings.sink_batch_rows - count)
+                    for tp, messages in polled.items():
+                        table, rows_of = WIRING[tp.topic[prefix:]]
+                        for m in messages:
+                            batch.setdefault(table.name, []).extend(rows_of(m.value))
+                            count += 1
+                if not batch:
+                    continue
+                for table_name, rows in batch.items():
+                    if not self.writer.write(table_name, rows, self.stop_event):
+                        return  # stopping: uncommitted, so the next start writes them again
+                    self.rows_written += len(rows)
+                consumer.commit()
+            except CommitFailedError as exc:
+                # a rebalance took our partitions: the new owner rewrites from the last commit
+                logger.info("sink commit refused after a rebalance (%s); batch will be rewritten", exc)
+            except KafkaError as exc:
+                logger.warning("sink lost Kafka (%s); reconnecting", exc)
+                if consumer is not None:
+                    consumer.close(autocommit=False)
+                consumer = None
+                self.stop_event.wait(1.0)
+        if consumer is not None:
+            consumer.close(autocommit=False)

@@ -12,6 +12,7 @@ from gridflow.kafka import ensure_topics
 from gridflow.settings import Settings
 from processors.clock import SystemClock
 from processors.pipeline import build
+from processors.sink import ClickHouseSink
 from schemas.migrate import apply
 
 logger = logging.getLogger(__name__)
@@ -27,5 +28,9 @@ def run_worker(settings: Settings) -> None:
     except Exception as exc:  # the sink retries on its own; processing need not wait
         logger.warning("ClickHouse not reachable at start-up (%s); the sink will retry", exc)
     pipeline = build(settings, SystemClock(), load_registry())
+    sink = ClickHouseSink(settings).start()
     worker = Worker(pipeline.app, loglevel=settings.log_level.lower(), quiet=True)
-    worker.execute_from_commandline()
+    try:
+        worker.execute_from_commandline()
+    finally:
+        sink.stop()

@@ -43,6 +43,10 @@ def free_port(count: int = 1) -> int:
     raise RuntimeError("no free ports")
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--keep-stack", action="store_true", help="leave the test Kafka/ClickHouse running afterwards")
+
+
 @pytest.fixture(scope="session")
 def stack(request: pytest.FixtureRequest) -> Iterator[Settings]:
     """Settings of the running test stack (Kafka + ClickHouse), started on first use."""
@@ -58,7 +62,8 @@ def stack(request: pytest.FixtureRequest) -> Iterator[Settings]:
     )
     gf_stack.up(settings, progress=lambda line: print(line, flush=True))
     yield settings
-    gf_stack.down(settings)
+    if not request.config.getoption("--keep-stack"):
+        gf_stack.down(settings)
 
 
 @pytest.fixture(autouse=True)

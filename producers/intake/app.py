@@ -25,6 +25,7 @@ from producers.intake.auth import require
 from producers.intake.cases import CaseReader, WorkersUnavailable
 from producers.intake.errors import ApiError, unavailable
 from producers.intake.index import ReportIndex
+from producers.intake.redrive import Redrive
 from producers.intake.writer import KafkaUnavailable, ReportWriter
 from schemas.account import Account
 from schemas.pii import mask_phone
@@ -71,6 +72,7 @@ def create_app(
     index: ReportIndex,
     writer: ReportWriter,
     cases: CaseReader,
+    redrive: Redrive | None = None,
 ) -> FastAPI:
     """The intake application; the caller owns the Kafka-facing parts passed in."""
 
@@ -78,9 +80,12 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         directory.start()
         index.start()
+        follow_up = asyncio.create_task(redrive.run()) if redrive else None
         try:
             yield
         finally:
+            if follow_up is not None:
+                follow_up.cancel()
             await cases.close()
             await asyncio.to_thread(writer.close)
             index.stop()
@@ -169,6 +174,10 @@ def create_app(
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, Any]:
-        return {"ready": index.ready and directory.ready, "reports_indexed": len(index)}
+        return {
+            "ready": index.ready and directory.ready,
+            "reports_indexed": len(index),
+            "redriven": redrive.redriven if redrive else 0,
+        }
 
     return app

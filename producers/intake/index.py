@@ -20,13 +20,15 @@ from schemas.report import AcceptedReport
 from schemas.topics import REPORTS
 
 
-@dataclass(frozen=True)
+@dataclass
 class Seen:
-    """The first accepted version of a report."""
+    """The first accepted version of a report, kept whole until it is a case."""
 
     fingerprint: str
     received_at: datetime
     reporter_id: str
+    report: AcceptedReport | None  # dropped once the report is confirmed as a case
+    redrives: int = 0
 
 
 class ReportIndex:
@@ -62,9 +64,22 @@ class ReportIndex:
         with self._lock:
             seen = self._seen.get(key)
             if seen is None:
-                seen = Seen(report.fingerprint_sha256, report.received_at, report.reporter_id)
+                seen = Seen(report.fingerprint_sha256, report.received_at, report.reporter_id, report)
                 self._seen[key] = seen
             return seen
+
+    def unconfirmed(self, older_than: datetime, limit: int) -> list[tuple[str, Seen]]:
+        """Reports accepted before ``older_than`` not yet confirmed as cases (oldest first)."""
+        with self._lock:
+            waiting = [(k, s) for k, s in self._seen.items() if s.report is not None and s.received_at < older_than]
+        waiting.sort(key=lambda item: item[1].received_at)
+        return waiting[:limit]
+
+    def confirm(self, report_id: str) -> None:
+        """The report is a case: its body is no longer needed here."""
+        seen = self._seen.get(report_id)
+        if seen is not None:
+            seen.report = None
 
     def get(self, report_id: str) -> Seen | None:
         return self._seen.get(report_id)

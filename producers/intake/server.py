@@ -10,16 +10,19 @@ from gridflow.settings import Settings
 from producers.intake.app import create_app
 from producers.intake.cases import CaseReader
 from producers.intake.index import ReportIndex
+from producers.intake.redrive import Redrive
 from producers.intake.writer import ReportWriter
 
 
 def build_app(settings: Settings):  # type: ignore[no-untyped-def]
     """The intake app wired to Kafka and the workers named in ``settings``."""
+    index, writer, cases = ReportIndex(settings), ReportWriter(settings), CaseReader(settings)
     return create_app(
         directory=AccountDirectory(settings),
-        index=ReportIndex(settings),
-        writer=ReportWriter(settings),
-        cases=CaseReader(settings),
+        index=index,
+        writer=writer,
+        cases=cases,
+        redrive=Redrive(settings, index, cases, writer),
     )
 
 

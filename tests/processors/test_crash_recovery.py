@@ -144,9 +144,13 @@ def test_two_thousand_reports_survive_a_killed_worker_and_a_clickhouse_restart(
             elif i == 1100:
                 clickhouse_server.stop()
                 note("ClickHouse stopped")
-            elif i == 1300:
-                clickhouse_server.start(progress=lambda _line: None)
-                note("ClickHouse started")
+
+                def restart_later() -> None:
+                    time.sleep(8)  # posts keep coming while ClickHouse is away
+                    clickhouse_server.start(progress=lambda _line: None)
+                    note("ClickHouse started")
+
+                threading.Thread(target=restart_later).start()
 
         poster.run(plan, disrupt)
         index = {id(b): n for n, (_, b) in enumerate(plan)}
@@ -169,15 +173,19 @@ def test_two_thousand_reports_survive_a_killed_worker_and_a_clickhouse_restart(
             cases: dict[str, dict[str, Any]] = {}
             deadline = time.monotonic() + 240
             pending = set(accepted)
+            last: dict[str, str] = {}
             while pending and time.monotonic() < deadline:
                 for rid in list(pending):
                     r = centre.get(f"/api/v1/reports/{rid}")
+                    last[rid] = f"{r.status_code} {r.text}"
                     if r.status_code == 200 and r.json()["state"] == "dispatched":
                         cases[rid] = r.json()
                         pending.discard(rid)
                 if pending:
                     time.sleep(1)
-            assert not pending, f"{len(pending)} accepted reports have no case in the workers' state"
+            assert not pending, f"{len(pending)} accepted reports have no case in the workers' state: " + "; ".join(
+                last[rid] for rid in sorted(pending)
+            )
             for _, body, _ in invalid:
                 if isinstance(body.get("report_id"), str):
                     assert centre.get(f"/api/v1/reports/{body['report_id']}").status_code == 404
@@ -217,6 +225,7 @@ def test_two_thousand_reports_survive_a_killed_worker_and_a_clickhouse_restart(
         assert engine.execute(
             f"SELECT count() FROM {db}.reports WHERE match(reporter_phone_masked, '^1[3-9][0-9]{{9}}$')"
         )[0][0] == 0
+        health = httpx.get(pipeline.url + "/healthz").json()
         raw = engine.execute(f"SELECT count() FROM {db}.cases")[0][0]
         raw_events = engine.execute(f"SELECT count() FROM {db}.case_events")[0][0]
 
@@ -233,6 +242,7 @@ def test_two_thousand_reports_survive_a_killed_worker_and_a_clickhouse_restart(
             "case_rows_written_raw": raw,
             "case_event_rows_written_raw": raw_events,
             "duplicate_case_rows_collapsed_by_final": raw - len(rows),
+            "redriven_by_intake": health["redriven"],
             "timeline_s": timeline,
             "seconds": round(time.monotonic() - t0, 1),
         }
