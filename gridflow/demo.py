@@ -69,6 +69,7 @@ def run_demo(settings: Settings, rate: float, duration: float, workers: int) -> 
         services.wait_until(services.intake_ready(settings), 90, "intake")
         for i in range(workers):
             services.wait_until(services.worker_ready(settings, i), 120, f"worker {i}")
+        services.wait_until(services.group_settled(settings, workers), 120, "worker group")
         token = add_account(settings, "demo-cc", Role.COMMAND_CENTRE)
         token_file = settings.home / "demo-token.txt"
         token_file.write_text(token + "\n", encoding="utf-8")

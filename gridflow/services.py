@@ -77,11 +77,6 @@ def wait_until(check: Callable[[], bool], timeout: float, what: str, interval: f
     raise TimeoutError(f"{what} not ready after {timeout:.0f}s")
 
 
-def http_ok(url: str) -> Callable[[], bool]:
-    """A check that ``url`` answers 2xx."""
-    return lambda: httpx.get(url, timeout=2.0).is_success
-
-
 def intake(settings: Settings) -> Service:
     return Service("intake", ["intake"], settings, settings.log_dir / "intake.log")
 
@@ -102,3 +97,21 @@ def worker_ready(settings: Settings, index: int) -> Callable[[], bool]:
     """True once worker ``index`` serves table lookups (a 404 for an unknown report, not a 503)."""
     url = f"http://127.0.0.1:{settings.worker_web_port + index}/reports/00000000-0000-0000-0000-000000000000/"
     return lambda: httpx.get(url, timeout=2.0).status_code == 404
+
+
+def group_settled(settings: Settings, workers: int) -> Callable[[], bool]:
+    """True once every worker holds table partitions (the consumer group has settled).
+
+    Faust's router view lists, per worker, the changelog partitions it owns.
+    """
+
+    def check() -> bool:
+        for index in range(workers):
+            url = f"http://127.0.0.1:{settings.worker_web_port + index}/router/"
+            hosts = httpx.get(url, timeout=2.0).json()
+            owning = [h for h, topics in hosts.items() if any(topics.values())]
+            if len(owning) != workers:
+                return False
+        return True
+
+    return check

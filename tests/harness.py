@@ -67,6 +67,7 @@ def start_pipeline(settings: Settings, workers: int = 1) -> Pipeline:
     services.wait_until(services.intake_ready(settings), 120, "intake")
     for i in range(workers):
         services.wait_until(services.worker_ready(settings, i), 120, f"worker {i}")
+    services.wait_until(services.group_settled(settings, workers), 120, "worker group")
     return p
 
 

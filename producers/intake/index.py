@@ -29,6 +29,7 @@ class Seen:
     reporter_id: str
     report: AcceptedReport | None  # dropped once the report is confirmed as a case
     redrives: int = 0
+    next_check: datetime | None = None  # backs off after each re-drive
 
 
 class ReportIndex:
@@ -68,10 +69,16 @@ class ReportIndex:
                 self._seen[key] = seen
             return seen
 
-    def unconfirmed(self, older_than: datetime, limit: int) -> list[tuple[str, Seen]]:
-        """Reports accepted before ``older_than`` not yet confirmed as cases (oldest first)."""
+    def unconfirmed(self, older_than: datetime, now: datetime, limit: int) -> list[tuple[str, Seen]]:
+        """Reports accepted before ``older_than``, not yet confirmed as cases and due a check (oldest first)."""
         with self._lock:
-            waiting = [(k, s) for k, s in self._seen.items() if s.report is not None and s.received_at < older_than]
+            waiting = [
+                (k, s)
+                for k, s in self._seen.items()
+                if s.report is not None
+                and s.received_at < older_than
+                and (s.next_check is None or s.next_check <= now)
+            ]
         waiting.sort(key=lambda item: item[1].received_at)
         return waiting[:limit]
 

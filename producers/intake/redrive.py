@@ -51,8 +51,9 @@ class Redrive:
         """One pass over the reports accepted long enough ago to be cases by now."""
         if not self.index.ready:
             return
-        cutoff = datetime.now(timezone.utc) - timedelta(seconds=self.settings.redrive_after_s)
-        for report_id, seen in self.index.unconfirmed(cutoff, CHECKS_PER_ROUND):
+        now = datetime.now(timezone.utc)
+        cutoff = now - timedelta(seconds=self.settings.redrive_after_s)
+        for report_id, seen in self.index.unconfirmed(cutoff, now, CHECKS_PER_ROUND):
             if await self._is_case(report_id):
                 self.index.confirm(report_id)
                 self.confirmed += 1
@@ -62,6 +63,9 @@ class Redrive:
                 continue
             await self.writer.write(report)
             seen.redrives += 1
+            # Next look after 1, 2, 4 … times the delay: a slow pipeline must not be flooded.
+            backoff = self.settings.redrive_after_s * 2 ** min(seen.redrives - 1, 6)
+            seen.next_check = now + timedelta(seconds=backoff)
             self.redriven += 1
             logger.warning("report %s had no case %d s after acceptance: sent again (%d)",
                            report_id, self.settings.redrive_after_s, seen.redrives)
