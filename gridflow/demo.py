@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any
+from typing import Any, Callable
 
 from gridflow import services, stack
 from gridflow.accounts.directory import add_account
@@ -22,24 +22,38 @@ from gridflow.settings import Settings
 from gridflow.tail import TopicTail
 from schemas.case_event import CaseEvent
 from schemas.migrate import apply
-from schemas.topics import CASE_EVENTS
+from schemas.report import AcceptedReport
+from schemas.topics import CASE_EVENTS, REPORTS
 from schemas.vocabulary import CaseEventType, Role
 
 logger = logging.getLogger(__name__)
 
 
-class DispatchCounter:
-    """Distinct cases dispatched, counted from the case-events topic."""
+class DistinctCounter:
+    """Distinct ids on a topic since a time: what Kafka itself says happened."""
 
-    def __init__(self, settings: Settings, since_ms: int) -> None:
-        self.cases: set[str] = set()
-        self.tail = TopicTail(settings.bootstrap, settings.topic(CASE_EVENTS.name), self._on, since_ms=since_ms)
+    def __init__(self, settings: Settings, topic: str, since_ms: int, id_of: Callable[[bytes], str | None]) -> None:
+        self.ids: set[str] = set()
+        self.id_of = id_of
+        self.tail = TopicTail(settings.bootstrap, settings.topic(topic), self._on, since_ms=since_ms)
 
     def _on(self, _key: bytes | None, value: bytes | None, _ts: int) -> None:
         if value:
-            event = CaseEvent.model_validate_json(value)
-            if event.type is CaseEventType.DISPATCHED:
-                self.cases.add(str(event.case_id))
+            found = self.id_of(value)
+            if found is not None:
+                self.ids.add(found)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def _dispatched_case(raw: bytes) -> str | None:
+    event = CaseEvent.model_validate_json(raw)
+    return str(event.case_id) if event.type is CaseEventType.DISPATCHED else None
+
+
+def _accepted_report(raw: bytes) -> str | None:
+    return str(AcceptedReport.model_validate_json(raw).report_id)
 
 
 def _clickhouse_cases(engine: ServerEngine, settings: Settings, since: float) -> int:
@@ -84,8 +98,11 @@ def run_demo(settings: Settings, rate: float, duration: float, workers: int) -> 
         say("  停止 stop:           Ctrl-C, then `gridflow stack down`")
         say("")
 
-        counter = DispatchCounter(settings, since_ms=int(started * 1000))
-        counter.tail.start()
+        since = int(started * 1000)
+        accepted = DistinctCounter(settings, REPORTS.name, since, _accepted_report)
+        dispatched = DistinctCounter(settings, CASE_EVENTS.name, since, _dispatched_case)
+        accepted.tail.start()
+        dispatched.tail.start()
         stop = threading.Event()
         stats: dict[str, Any] = {}
 
@@ -102,24 +119,26 @@ def run_demo(settings: Settings, rate: float, duration: float, workers: int) -> 
         try:
             while sim.is_alive():
                 time.sleep(2)
-                say(_line(stats, len(counter.cases), _safe_count(engine, settings, started)))
+                say(_line(stats, len(accepted), len(dispatched), _safe_count(engine, settings, started)))
         except KeyboardInterrupt:
             stop.set()
             sim.join(30)
         say("模拟结束，等待流水线处理完毕 … (draining)")
-        accepted = int(stats.get("accepted", 0))
         deadline = time.monotonic() + 120
         ch = _safe_count(engine, settings, started)
-        while time.monotonic() < deadline and not (len(counter.cases) == accepted == ch):
+        while time.monotonic() < deadline and not (len(accepted) == len(dispatched) == ch):
             time.sleep(1)
             ch = _safe_count(engine, settings, started)
-        say(_line(stats, len(counter.cases), ch))
-        agree = len(counter.cases) == accepted == ch
+        say(_line(stats, len(accepted), len(dispatched), ch))
+        agree = len(accepted) == len(dispatched) == ch
+        elapsed = max(float(stats.get("elapsed", 0)), 1e-9)
         say(
-            f"{'一致 agree' if agree else '不一致 DISAGREE'}: accepted={accepted} dispatched={len(counter.cases)} "
-            f"clickhouse={ch}; sustained {stats.get('achieved_rate', 0):.1f} reports/s"
+            f"{'一致 agree' if agree else '不一致 DISAGREE'}: accepted (Kafka)={len(accepted)} "
+            f"dispatched={len(dispatched)} clickhouse={ch}; simulator got {stats.get('accepted', 0)} 202s, "
+            f"{stats.get('accepted', 0) / elapsed:.1f} accepted/s over {elapsed:.0f} s"
         )
-        counter.tail.stop()
+        accepted.tail.stop()
+        dispatched.tail.stop()
         return 0 if agree else 1
     finally:
         for child in reversed(children):
@@ -134,9 +153,9 @@ def _safe_count(engine: ServerEngine, settings: Settings, since: float) -> int:
         return -1
 
 
-def _line(stats: dict[str, Any], dispatched: int, clickhouse: int) -> str:
+def _line(stats: dict[str, Any], accepted: int, dispatched: int, clickhouse: int) -> str:
     return (
-        f"[{stats.get('elapsed', 0):6.0f}s] 已受理 accepted {stats.get('accepted', 0):6d} | "
+        f"[{stats.get('elapsed', 0):6.0f}s] 已受理 accepted {accepted:6d} | "
         f"已派遣 dispatched {dispatched:6d} | ClickHouse 案件 {clickhouse:6d} | "
         f"重复 repeats {stats.get('repeats', 0)} | 503 {stats.get('unavailable', 0)}"
     )
