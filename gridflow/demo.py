@@ -10,6 +10,7 @@ case-events topic, i.e. the workers' own output) and cases in ClickHouse
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 import time
 from typing import Any, Callable
@@ -69,6 +70,8 @@ def run_demo(settings: Settings, rate: float, duration: float, workers: int) -> 
     from producers.simulate import run_simulation
 
     say = lambda line: print(line, flush=True)  # noqa: E731 - user-facing output
+    # SIGTERM ends the demo like Ctrl-C does, so its children are stopped too.
+    signal.signal(signal.SIGTERM, _interrupt)
     say("启动 Kafka 与 ClickHouse … (starting the stack)")
     stack.up(settings, progress=say)
     ensure_topics(settings)
@@ -144,6 +147,10 @@ def run_demo(settings: Settings, rate: float, duration: float, workers: int) -> 
         for child in reversed(children):
             child.stop()
         engine.close()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _safe_count(engine: ServerEngine, settings: Settings, since: float) -> int:
