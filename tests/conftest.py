@@ -9,8 +9,6 @@ prefix, consumer group and database, so tests never see each other's data.
 
 from __future__ import annotations
 
-import socket
-import uuid
 from pathlib import Path
 from typing import Iterator
 
@@ -20,27 +18,6 @@ from gridflow.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "test-artifacts"
-
-
-def free_port(count: int = 1) -> int:
-    """A port with ``count - 1`` free ports after it, on 127.0.0.1."""
-    for _ in range(200):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            base = s.getsockname()[1]
-        if base + count >= 65000:
-            continue
-        ok = True
-        for port in range(base + 1, base + count):
-            with socket.socket() as s:
-                try:
-                    s.bind(("127.0.0.1", port))
-                except OSError:
-                    ok = False
-                    break
-        if ok:
-            return base
-    raise RuntimeError("no free ports")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -75,21 +52,6 @@ def _integration_needs_marker(request: pytest.FixtureRequest) -> None:
 @pytest.fixture
 def pipeline_settings(stack: Settings, tmp_path: Path) -> Settings:
     """Settings for one test's own pipeline: unique topics, group, database and ports."""
+    from harness import make_pipeline_settings
+
     return make_pipeline_settings(stack, tmp_path)
-
-
-def make_pipeline_settings(stack: Settings, home: Path) -> Settings:
-    """Unique topics, consumer group, database and ports on the shared stack."""
-    uid = uuid.uuid4().hex[:8]
-    web = free_port(4)
-    return stack.replace(
-        home=home / "home",
-        topic_prefix=f"t{uid}",
-        worker_id=f"t{uid}",
-        clickhouse_database=f"t_{uid}",
-        intake_port=free_port(),
-        worker_web_port=web,
-        worker_urls=",".join(f"http://127.0.0.1:{web + i}" for i in range(4)),
-        worker_canonical_host="127.0.0.1",
-        log_level="INFO",
-    )

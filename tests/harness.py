@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import socket
 import time
 import uuid
+from pathlib import Path
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -43,6 +45,44 @@ class Pipeline:
     def stop(self) -> None:
         for s in [self.intake, *self.workers]:
             s.stop()
+
+
+def free_port(count: int = 1) -> int:
+    """A port with ``count - 1`` free ports after it, on 127.0.0.1."""
+    for _ in range(200):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            base = s.getsockname()[1]
+        if base + count >= 65000:
+            continue
+        ok = True
+        for port in range(base + 1, base + count):
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", port))
+                except OSError:
+                    ok = False
+                    break
+        if ok:
+            return base
+    raise RuntimeError("no free ports")
+
+
+def make_pipeline_settings(stack: Settings, home: Path) -> Settings:
+    """Unique topics, consumer group, database and ports on the shared stack."""
+    uid = uuid.uuid4().hex[:8]
+    web = free_port(4)
+    return stack.replace(
+        home=home / "home",
+        topic_prefix=f"t{uid}",
+        worker_id=f"t{uid}",
+        clickhouse_database=f"t_{uid}",
+        intake_port=free_port(),
+        worker_web_port=web,
+        worker_urls=",".join(f"http://127.0.0.1:{web + i}" for i in range(4)),
+        worker_canonical_host="127.0.0.1",
+        log_level="INFO",
+    )
 
 
 def start_pipeline(settings: Settings, workers: int = 1) -> Pipeline:

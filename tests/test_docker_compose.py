@@ -72,7 +72,7 @@ def load_stack() -> Stack:
 
 
 @pytest.fixture(scope="module")
-def stack() -> Stack:
+def compose() -> Stack:
     return load_stack()
 
 
@@ -432,8 +432,8 @@ CHECKS: dict[str, Callable[[Stack], None]] = {
 
 
 @pytest.mark.parametrize("check", CHECKS.values(), ids=CHECKS.keys())
-def test_check_holds(stack: Stack, check: Callable[[Stack], None]) -> None:
-    check(stack)
+def test_check_holds(compose: Stack, check: Callable[[Stack], None]) -> None:
+    check(compose)
 
 
 # --- each check fails on a stack broken on purpose ----------------------------
@@ -610,8 +610,8 @@ BREAKAGES: list[tuple[str, Callable[[Stack], None], Callable[[Stack], None]]] = 
 
 
 @pytest.mark.parametrize(("breakage", "check"), [(b, c) for _, b, c in BREAKAGES], ids=[n for n, _, _ in BREAKAGES])
-def test_check_catches(stack: Stack, breakage: Callable[[Stack], None], check: Callable[[Stack], None]) -> None:
-    broken = copy.deepcopy(stack)
+def test_check_catches(compose: Stack, breakage: Callable[[Stack], None], check: Callable[[Stack], None]) -> None:
+    broken = copy.deepcopy(compose)
     breakage(broken)
     with pytest.raises(AssertionError):
         check(broken)

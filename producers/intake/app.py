@@ -15,7 +15,7 @@ from typing import Any, AsyncIterator
 from uuid import UUID
 from weakref import WeakValueDictionary
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI
 from pydantic import BaseModel
 
 from gridflow.accounts.directory import AccountDirectory
@@ -30,7 +30,7 @@ from producers.intake.writer import KafkaUnavailable, ReportWriter
 from schemas.account import Account
 from schemas.pii import mask_phone
 from schemas.report import AcceptedReport, Report
-from schemas.vocabulary import CaseState, Role
+from schemas.vocabulary import CaseState
 
 logger = logging.getLogger(__name__)
 

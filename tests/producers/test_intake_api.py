@@ -8,16 +8,14 @@ from typing import Iterator
 import pytest
 
 from gridflow.settings import Settings
-from harness import Pipeline, report_body, start_pipeline, wait_for_state
+from harness import Pipeline, make_pipeline_settings, report_body, start_pipeline, wait_for_state
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 def pipeline(stack: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
-    import conftest
-
-    settings = conftest.make_pipeline_settings(stack, tmp_path_factory.mktemp("intake"))
+    settings = make_pipeline_settings(stack, tmp_path_factory.mktemp("intake"))
     p = start_pipeline(settings)
     yield p
     p.stop()
