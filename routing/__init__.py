@@ -1,0 +1,109 @@
+"""Routing: which departments get a case, and by when (DESIGN "Taxonomy", "Severity and SLA").
+
+Three data files ship in ``routing/data`` — ``taxonomy.yaml`` (categories,
+subcategories, default leads and severities), ``sla.yaml`` (severity → SLA)
+and ``rules.yaml`` (overrides) — validated at load against each other and the
+district registry; a bad file raises RoutingDataError naming file and line.
+
+    >>> from routing import load_rules, route
+    >>> d = route(load_rules(), category="DISPUTE", subcategory="wages", town="XL", severity="P3")
+    >>> d.lead, d.sla.sign_minutes
+    ('RS', 480)
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Final
+
+from district import Registry, load_registry
+from routing.codes import Units
+from routing.route import TRIAGE_DEPARTMENT, Dispatch, route, triage
+from routing.rules import Rule, RuleSet, load_rules_file
+from routing.sla import Sla, SlaTable, load_sla_file
+from routing.source import RoutingDataError
+from routing.taxonomy import CategoryDef, Subcategory, Taxonomy, load_taxonomy_file
+
+TAXONOMY_FILE: Final = "taxonomy.yaml"
+SLA_FILE: Final = "sla.yaml"
+RULES_FILE: Final = "rules.yaml"
+
+__all__ = [
+    "TRIAGE_DEPARTMENT",
+    "CategoryDef",
+    "Dispatch",
+    "RoutingDataError",
+    "Rule",
+    "RuleSet",
+    "Sla",
+    "SlaTable",
+    "Subcategory",
+    "Taxonomy",
+    "default_data_dir",
+    "load_rules",
+    "load_sla",
+    "load_taxonomy",
+    "route",
+    "triage",
+]
+
+
+def default_data_dir() -> Traversable:
+    """The data folder inside the installed package."""
+    return resources.files("routing") / "data"
+
+
+def load_sla(path: str | Path | None = None) -> SlaTable:
+    """The severity → SLA table; with no path, the shipped one, loaded once."""
+    return _default_sla() if path is None else load_sla_file(Path(path))
+
+
+def load_taxonomy(path: str | Path | None = None, *, registry: Registry | None = None) -> Taxonomy:
+    """The taxonomy, its lead codes checked against ``registry`` (default: the shipped district)."""
+    if path is None and registry is None:
+        return _default_taxonomy()
+    source = default_data_dir() / TAXONOMY_FILE if path is None else Path(path)
+    return load_taxonomy_file(source, Units.of(registry or load_registry()))
+
+
+def load_rules(
+    path: str | Path | None = None,
+    *,
+    taxonomy: Taxonomy | None = None,
+    sla: SlaTable | None = None,
+    registry: Registry | None = None,
+) -> RuleSet:
+    """The routing rules with the taxonomy and SLA table they refer to; the shipped set is cached.
+
+    Anything not given is the shipped default; a custom ``registry`` is also
+    used to check a default taxonomy.
+    """
+    if path is None and taxonomy is None and sla is None and registry is None:
+        return _default_rules()
+    reg = registry or load_registry()
+    source = default_data_dir() / RULES_FILE if path is None else Path(path)
+    return load_rules_file(
+        source,
+        taxonomy or load_taxonomy(registry=registry),
+        sla or load_sla(),
+        Units.of(reg),
+    )
+
+
+@lru_cache(maxsize=1)
+def _default_sla() -> SlaTable:
+    return load_sla_file(default_data_dir() / SLA_FILE)
+
+
+@lru_cache(maxsize=1)
+def _default_taxonomy() -> Taxonomy:
+    return load_taxonomy_file(default_data_dir() / TAXONOMY_FILE, Units.of(load_registry()))
+
+
+@lru_cache(maxsize=1)
+def _default_rules() -> RuleSet:
+    units = Units.of(load_registry())
+    return load_rules_file(default_data_dir() / RULES_FILE, _default_taxonomy(), _default_sla(), units)

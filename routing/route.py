@@ -1,0 +1,108 @@
+"""Choosing the departments for a case: lead, co-handlers and SLA (DESIGN "The case lifecycle").
+
+``route`` applies the rules, expands town-level units with the case's town,
+and skips every department that has returned the case (退回). A case returned
+twice, or one no candidate lead is left for, goes to manual triage at the
+command centre (ZZZX), as does a report the classifier could not place
+(``triage``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Final
+
+from routing.rules import RuleSet
+from routing.sla import Sla
+
+TRIAGE_DEPARTMENT: Final = "ZZZX"  # 区综治中心: manual triage and escalation target
+MAX_RETURNS: Final = 2  # "a case returned twice goes to manual triage at ZZZX"
+# With no severity known (the classifier gave up), the command centre is held
+# to P2's wall clock: the report may be urgent, and working hours would let an
+# evening report sit until morning.
+TRIAGE_SEVERITY: Final = "P2"
+
+
+@dataclass(frozen=True)
+class Dispatch:
+    """Where a case goes.
+
+    ``lead`` owns the case and its SLA; ``co_handlers`` (协办) are alerted
+    too. ``triage_reason`` is set when the case waits in triage: at ZZZX, or
+    with a bare town-level lead (``SFS``) until the case's town is known.
+    """
+
+    lead: str
+    co_handlers: tuple[str, ...]
+    sla: Sla
+    triage_reason: str | None = None
+
+    @property
+    def in_triage(self) -> bool:
+        """True if a person must act before a department can work the case."""
+        return self.triage_reason is not None
+
+
+def triage(reason: str, *, sla: Sla | None = None) -> Dispatch:
+    """Send a case to manual triage at ZZZX (e.g. classifier below its confidence threshold).
+
+    ``sla`` is the case's, when its severity is known; else the default
+    table's TRIAGE_SEVERITY applies.
+    """
+    if sla is None:
+        from routing import load_sla  # the cached default table; imported here to avoid a cycle
+
+        sla = load_sla().default(TRIAGE_SEVERITY)
+    return Dispatch(TRIAGE_DEPARTMENT, (), sla, reason)
+
+
+def route(
+    rules: RuleSet,
+    *,
+    category: str,
+    subcategory: str | None,
+    town: str | None,
+    severity: str,
+    excluded: Iterable[str] = frozenset(),
+) -> Dispatch:
+    """The dispatch of a case of ``category``/``subcategory`` in ``town`` at ``severity``.
+
+    ``excluded`` holds the departments that have returned the case (full
+    codes such as ``SFS-XL``, or bare ones if the town was unknown). The lead
+    is the first of [rule lead, its alternates, category default] not
+    excluded. ValueError for a category, subcategory, town or severity the
+    data does not know: callers pass validated values.
+    """
+    category = getattr(category, "value", category)  # accept schemas.vocabulary enums
+    severity = getattr(severity, "value", severity)
+    if subcategory is not None:
+        rules.taxonomy.subcategory(category, subcategory)
+    if town is not None and town not in rules.units.towns:
+        raise ValueError(f"unknown town {town!r}")
+    res = rules.resolve(category, subcategory, town, severity)
+    sla = rules.sla.stricter(severity, res.sla)
+    out = frozenset(excluded)
+    if len(out) >= MAX_RETURNS:
+        return triage(f"returned by {len(out)} departments ({', '.join(sorted(out))}): manual triage", sla=sla)
+
+    units = rules.units
+
+    def gone(code: str) -> bool:
+        return code in out or units.expand(code, town) in out
+
+    candidates = list(dict.fromkeys((res.lead, *res.alternates, res.category_lead)))
+    chosen = next((c for c in candidates if not gone(c)), None)
+    if chosen is None:
+        tried = ", ".join(units.expand(c, town) for c in candidates)
+        return triage(f"every candidate lead has returned the case ({tried}): manual triage", sla=sla)
+    lead = units.expand(chosen, town)
+    co = tuple(
+        dict.fromkeys(units.expand(c, town) for c in res.co_handlers if not gone(c) and units.expand(c, town) != lead)
+    )
+    reason = None
+    if lead in units.town_units:  # only possible with no town: the case waits for its town
+        reason = f"town unknown: lead {lead} needs the case's town before it can be dispatched"
+    # A bare co-handler (ZF with no town) stays bare and gets its alert once the
+    # town is known; it does not hold up a district-level lead.
+    return Dispatch(lead, co, sla, reason)
