@@ -126,3 +126,21 @@ class TopicTail:
                 self._stop.wait(1.0)
         if consumer is not None:
             consumer.close()
+
+
+class FollowedTopic:
+    """Base of an in-memory view kept up to date by a :class:`TopicTail` (``self._tail``)."""
+
+    _tail: TopicTail
+
+    def start(self) -> "FollowedTopic":
+        self._tail.start()
+        return self
+
+    def stop(self) -> None:
+        self._tail.stop()
+
+    @property
+    def ready(self) -> bool:
+        """True once the topic has been read up to where it stood at start."""
+        return self._tail.ready.is_set()

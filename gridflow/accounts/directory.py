@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from gridflow.accounts.tokens import hash_token, new_token
 from gridflow.kafka import producer
 from gridflow.settings import Settings
-from gridflow.tail import TopicTail
+from gridflow.tail import FollowedTopic, TopicTail
 from schemas.account import Account
 from schemas.topics import ACCOUNTS
 from schemas.vocabulary import Role
@@ -17,7 +17,7 @@ from schemas.vocabulary import Role
 logger = logging.getLogger(__name__)
 
 
-class AccountDirectory:
+class AccountDirectory(FollowedTopic):
     """Token → account, for every intake and worker."""
 
     def __init__(self, settings: Settings) -> None:
@@ -25,16 +25,6 @@ class AccountDirectory:
         self._lock = threading.Lock()
         self._tail = TopicTail(settings.bootstrap, settings.topic(ACCOUNTS.name), self._on_record)
 
-    def start(self) -> "AccountDirectory":
-        self._tail.start()
-        return self
-
-    def stop(self) -> None:
-        self._tail.stop()
-
-    @property
-    def ready(self) -> bool:
-        return self._tail.ready.is_set()
 
     def _on_record(self, key: bytes | None, value: bytes | None, _ts: int) -> None:
         if key is None:

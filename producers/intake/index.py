@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from gridflow.settings import Settings
-from gridflow.tail import TopicTail
+from gridflow.tail import FollowedTopic, TopicTail
 from schemas.report import AcceptedReport
 from schemas.topics import REPORTS
 
@@ -32,7 +32,7 @@ class Seen:
     next_check: datetime | None = None  # backs off after each re-drive
 
 
-class ReportIndex:
+class ReportIndex(FollowedTopic):
     """report_id → the first accepted version of it."""
 
     def __init__(self, settings: Settings) -> None:
@@ -41,17 +41,6 @@ class ReportIndex:
         since_ms = int((time.time() - settings.intake_index_hours * 3600) * 1000)
         self._tail = TopicTail(settings.bootstrap, settings.topic(REPORTS.name), self._on_record, since_ms=since_ms)
 
-    def start(self) -> "ReportIndex":
-        self._tail.start()
-        return self
-
-    def stop(self) -> None:
-        self._tail.stop()
-
-    @property
-    def ready(self) -> bool:
-        """True once the topic's recent past has been read."""
-        return self._tail.ready.is_set()
 
     def _on_record(self, _key: bytes | None, value: bytes | None, _ts: int) -> None:
         if value is None:

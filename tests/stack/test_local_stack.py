@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,31 +17,19 @@ from gridflow.stack import processes
 from gridflow.stack.clickhouse import ClickHouseServer
 from gridflow.stack.kafka import KafkaServer
 from gridflow.stack.processes import StackError
+from harness import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED_CACHE = REPO / ".gridflow" / "cache"
-
-
-def _free_port(count: int = 1) -> int:
-    """A free port on 127.0.0.1 with ``count - 1`` free ports after it."""
-    for _ in range(200):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            base = s.getsockname()[1]
-        if base + count >= 65000:
-            continue
-        if all(not processes.port_open("127.0.0.1", p, 0.1) for p in range(base, base + count)):
-            return base
-    raise RuntimeError("no free ports")
 
 
 def _settings(home: Path, **overrides) -> Settings:
     values = dict(
         home=home,
         cache_dir=str(SHARED_CACHE),
-        kafka_port=_free_port(2),
-        clickhouse_port=_free_port(),
-        clickhouse_http_port=_free_port(),
+        kafka_port=free_port(2),
+        clickhouse_port=free_port(),
+        clickhouse_http_port=free_port(),
     )
     values.update(overrides)
     return Settings(**values)
@@ -110,7 +97,8 @@ def test_spawned_child_killed_is_not_running_even_before_reaped(tmp_path: Path) 
         pid_file=pid_file,
         cwd=tmp_path,
     )
-    assert processes.running_pid(pid_file, "marker-xyz") == pid
+    # right after fork the child's command line is still the parent's: wait for the exec
+    assert processes.wait_for(lambda: processes.running_pid(pid_file, "marker-xyz") == pid, 5.0)
     os.kill(pid, signal.SIGKILL)
     assert processes.wait_for(lambda: processes.running_pid(pid_file, "marker-xyz") is None, 5.0)
     assert processes.terminate(pid_file, "marker-xyz", 1.0) is False
@@ -191,7 +179,7 @@ def test_external_servers_are_only_checked(tmp_path: Path, monkeypatch: pytest.M
         assert not (tmp_path / "ext" / "stack").exists()  # nothing was started for it
 
         monkeypatch.setattr(stack, "EXTERNAL_CHECK_TIMEOUT_S", 1.0)
-        dead = external.replace(kafka_bootstrap=f"127.0.0.1:{_free_port()}")
+        dead = external.replace(kafka_bootstrap=f"127.0.0.1:{free_port()}")
         with pytest.raises(StackError, match="KAFKA_BOOTSTRAP"):
             stack.up(dead, progress=lambda _line: None)
     finally:
