@@ -19,6 +19,7 @@ from gridflow import services, stack
 from gridflow.accounts.directory import add_account
 from gridflow.clickhouse import ServerEngine
 from gridflow.kafka import ensure_topics
+from processors.pipeline import internal_topics
 from gridflow.settings import Settings
 from gridflow.tail import TopicTail
 from schemas.case_event import CaseEvent
@@ -74,7 +75,7 @@ def run_demo(settings: Settings, rate: float, duration: float, workers: int) -> 
     signal.signal(signal.SIGTERM, _interrupt)
     say("启动 Kafka 与 ClickHouse … (starting the stack)")
     stack.up(settings, progress=say)
-    ensure_topics(settings)
+    ensure_topics(settings, internal=internal_topics(settings))
     engine = ServerEngine.from_settings(settings)
     apply(engine, settings.clickhouse_database)
 

@@ -7,11 +7,11 @@ uses kafka-python, one library for producing and administering.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Iterable
 
 from kafka import KafkaAdminClient, KafkaProducer
 from kafka.admin import NewTopic
-from kafka.errors import TopicAlreadyExistsError
 
 from gridflow.settings import Settings
 from schemas.topics import ALL, TopicSpec
@@ -31,7 +31,8 @@ def producer(settings: Settings, **overrides: object) -> KafkaProducer:
         enable_idempotence=True,
         linger_ms=2,
         max_block_ms=3000,
-        request_timeout_ms=5000,
+        bootstrap_timeout_ms=3000,
+        request_timeout_ms=3000,
         delivery_timeout_ms=int(settings.intake_produce_timeout_s * 1000),
         retry_backoff_ms=100,
         client_id="gridflow",
@@ -40,8 +41,14 @@ def producer(settings: Settings, **overrides: object) -> KafkaProducer:
     return KafkaProducer(**config)
 
 
-def ensure_topics(settings: Settings, extra: Iterable[str] = ()) -> list[str]:
-    """Create gridflow's topics (and ``extra`` logical names) if missing; returns those created."""
+def ensure_topics(
+    settings: Settings, extra: Iterable[str] = (), internal: Iterable[tuple[str, dict[str, str]]] = ()
+) -> list[str]:
+    """Create gridflow's topics if missing, and wait until the broker shows them; returns those created.
+
+    ``extra`` adds logical names (prefixed); ``internal`` adds full names with
+    their configs (the Faust workers' changelog topics).
+    """
     from district import load_registry
     from schemas.topics import alerts_topic
 
@@ -49,6 +56,7 @@ def ensure_topics(settings: Settings, extra: Iterable[str] = ()) -> list[str]:
     departments = [d.code for d in load_registry().departments] + [settings.placeholder_department]
     specs += [(settings.topic(alerts_topic(code)), {}) for code in dict.fromkeys(departments)]
     specs += [(settings.topic(name), {}) for name in extra]
+    specs += list(internal)
     admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap, client_id="gridflow-admin", request_timeout_ms=10000)
     try:
         existing = set(admin.list_topics())
@@ -57,18 +65,41 @@ def ensure_topics(settings: Settings, extra: Iterable[str] = ()) -> list[str]:
             for name, config in specs
             if name not in existing
         ]
-        created: list[str] = []
-        for topic in wanted:
-            try:
-                admin.create_topics([topic])
-                created.append(topic.name)
-            except TopicAlreadyExistsError:  # another process won the race
-                pass
+        created = [t.name for t in wanted]
+        if wanted:
+            # One request for all; a topic another process created meanwhile is not an error.
+            admin.create_topics(wanted, raise_errors=False)
         if created:
             logger.info("created topics %s", ", ".join(created))
+        _wait_visible(admin, [name for name, _ in specs], settings.kafka_partitions)
         return created
     finally:
         admin.close()
+
+
+def _wait_visible(admin: KafkaAdminClient, names: list[str], partitions: int, timeout: float = 60.0) -> None:
+    """Return once every topic in ``names`` shows a leader for each partition.
+
+    A Faust worker takes the topics it finds in metadata when it joins its
+    group and ignores the rest for good ("Ignoring missing topic"); on a busy
+    or freshly started broker a topic created a moment ago may not be there
+    yet, so workers and the intake start only after this returns.
+    """
+    deadline = time.monotonic() + timeout
+    missing: list[str] = names
+    while time.monotonic() < deadline:
+        described = {t["name"]: t for t in admin.describe_topics(missing)}
+        missing = [
+            n
+            for n in missing
+            if n not in described
+            or described[n].get("error_code", 0) != 0
+            or len([p for p in described[n]["partitions"] if p.get("leader_id", -1) >= 0]) < partitions
+        ]
+        if not missing:
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"topics not visible after {timeout:.0f} s: {', '.join(missing[:5])}")
 
 
 def topic_name(settings: Settings, spec: TopicSpec) -> str:

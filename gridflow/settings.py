@@ -58,7 +58,7 @@ class Settings:
     intake_host: str = _env("GRIDFLOW_INTAKE_HOST", "Address the intake listens on.", "127.0.0.1")
     intake_port: int = _env("GRIDFLOW_INTAKE_PORT", "Port the intake listens on.", 8080)
     intake_produce_timeout_s: float = _env(
-        "GRIDFLOW_INTAKE_PRODUCE_TIMEOUT", "Seconds to wait for Kafka's ack before answering 503.", 10.0
+        "GRIDFLOW_INTAKE_PRODUCE_TIMEOUT", "Seconds to wait for Kafka's ack before answering 503.", 5.0
     )
     intake_index_hours: float = _env(
         "GRIDFLOW_INTAKE_INDEX_HOURS",

@@ -68,6 +68,26 @@ def topic_for(app: faust.App, settings: Settings, name: str, record: type) -> To
     )
 
 
+#: The workers' tables (name → what it holds); each has a compacted changelog topic.
+TABLES = {
+    "report-links": "report_id → its case",
+    "case-numbers": "case_id → case number",
+    "case-sequences": "town-day → last number",
+    "cases": "case_id → current case",
+}
+
+
+def internal_topics(settings: Settings) -> list[tuple[str, dict[str, str]]]:
+    """The topics Faust would create for itself, named as Faust names them.
+
+    Created up front so that they exist, and are visible, before a worker
+    joins its group: Faust ignores for good a topic missing at that moment.
+    """
+    compact = {"cleanup.policy": "compact"}
+    topics = [(f"{settings.worker_id}-{name}-changelog", compact) for name in TABLES]
+    return topics + [(f"{settings.worker_id}-__assignor-__leader", compact)]
+
+
 def _table(app: faust.App, settings: Settings, name: str, help: str) -> Any:
     return app.Table(
         name,  # Faust prefixes the app id (settings.worker_id) to the changelog topic
@@ -115,10 +135,10 @@ def build(settings: Settings, clock: Clock, registry: Registry) -> Pipeline:
         commands=topic_for(app, settings, spec.CASE_COMMANDS.name, spec.CASE_COMMANDS.record),
         case_events=topic_for(app, settings, spec.CASE_EVENTS.name, spec.CASE_EVENTS.record),
         cases=topic_for(app, settings, spec.CASES.name, spec.CASES.record),
-        report_links=_table(app, settings, "report-links", "report_id → its case"),
-        case_numbers=_table(app, settings, "case-numbers", "case_id → case number"),
-        sequences=_table(app, settings, "case-sequences", "town-day → last number"),
-        case_table=_table(app, settings, "cases", "case_id → current case"),
+        report_links=_table(app, settings, "report-links", TABLES["report-links"]),
+        case_numbers=_table(app, settings, "case-numbers", TABLES["case-numbers"]),
+        sequences=_table(app, settings, "case-sequences", TABLES["case-sequences"]),
+        case_table=_table(app, settings, "cases", TABLES["cases"]),
     )
     for module in (accept, numbering, case, views):
         module.register(p)

@@ -11,7 +11,7 @@ from gridflow.clickhouse import ServerEngine
 from gridflow.kafka import ensure_topics
 from gridflow.settings import Settings
 from processors.clock import SystemClock
-from processors.pipeline import build
+from processors.pipeline import build, internal_topics
 from processors.sink import ClickHouseSink
 from schemas.migrate import apply
 
@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 def run_worker(settings: Settings) -> None:
     """Create topics and tables if missing, then process until stopped (SIGTERM/SIGINT)."""
-    ensure_topics(settings, extra=[])
+    ensure_topics(settings, internal=internal_topics(settings))
     try:
         engine = ServerEngine.from_settings(settings)
         apply(engine, settings.clickhouse_database)

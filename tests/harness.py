@@ -16,6 +16,7 @@ from gridflow import services
 from gridflow.accounts.directory import add_account
 from gridflow.clickhouse import ServerEngine
 from gridflow.kafka import ensure_topics
+from processors.pipeline import internal_topics
 from gridflow.settings import Settings
 from schemas.migrate import apply
 from schemas.vocabulary import Role
@@ -87,7 +88,7 @@ def make_pipeline_settings(stack: Settings, home: Path) -> Settings:
 
 def start_pipeline(settings: Settings, workers: int = 1) -> Pipeline:
     """Topics, tables, accounts, then the workers and the intake; returns once all answer."""
-    ensure_topics(settings)
+    ensure_topics(settings, internal=internal_topics(settings))
     engine = ServerEngine.from_settings(settings)
     apply(engine, settings.clickhouse_database)
     engine.close()
@@ -96,6 +97,16 @@ def start_pipeline(settings: Settings, workers: int = 1) -> Pipeline:
         workers=[services.worker(settings, i).start() for i in range(workers)],
         intake=services.intake(settings).start(),
     )
+    try:
+        _ready(p, workers)
+    except BaseException:
+        p.stop()  # never leave processes behind a failed start
+        raise
+    return p
+
+
+def _ready(p: Pipeline, workers: int) -> None:
+    settings = p.settings
     p.tokens = {
         "worker": add_account(settings, "wgy-xl-01", Role.GRID_WORKER, town="XL"),
         "worker2": add_account(settings, "wgy-dh-01", Role.GRID_WORKER, town="DH"),
@@ -108,7 +119,6 @@ def start_pipeline(settings: Settings, workers: int = 1) -> Pipeline:
     for i in range(workers):
         services.wait_until(services.worker_ready(settings, i), 120, f"worker {i}")
     services.wait_until(services.group_settled(settings, workers), 120, "worker group")
-    return p
 
 
 def report_body(**overrides: Any) -> dict[str, Any]:

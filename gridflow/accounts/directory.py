@@ -73,7 +73,8 @@ def add_account(
         token_sha256=hash_token(token),
         created_at=datetime.now(timezone.utc),
     )
-    p = producer(settings)
+    # An admin command may wait for a freshly created topic; a phone request may not.
+    p = producer(settings, max_block_ms=30000, bootstrap_timeout_ms=30000)
     try:
         p.send(
             settings.topic(ACCOUNTS.name), key=account.token_sha256.encode(), value=account.model_dump_json().encode()

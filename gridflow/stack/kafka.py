@@ -54,9 +54,13 @@ def kafka_healthy(bootstrap: str, timeout: float = 5.0) -> bool:
         return False
     try:
         admin.list_topics()
+        # A consumer group needs its coordinator (the offsets topic); a fresh
+        # broker answers metadata before that, and a Faust worker started then
+        # has been seen to wait forever for its group.
+        admin.describe_groups(["gridflow-health"])
         return True
     except (KafkaError, OSError) as exc:
-        log.debug("kafka %s metadata failed: %s", bootstrap, exc)
+        log.debug("kafka %s not ready: %s", bootstrap, exc)
         return False
     finally:
         try:
@@ -73,7 +77,8 @@ class KafkaServer:
         self.version = settings.kafka_version
         self.port = settings.kafka_port
         self.controller_port = settings.kafka_port + 1
-        self.cache_dir = processes.cache_root(settings) / "kafka" / self.version
+        # Absolute: Maven runs in this folder and is given paths inside it.
+        self.cache_dir = (processes.cache_root(settings) / "kafka" / self.version).resolve()
         self.libs_dir = self.cache_dir / "libs"
         self.dir = settings.stack_dir / "kafka"
         self.data_dir = self.dir / "data"
