@@ -11,16 +11,19 @@ class Permission(str, Enum):
     REPORT_CREATE = "report:create"  # 上报
     REPORT_READ_OWN = "report:read-own"  # 查看本人上报
     REPORT_READ_ANY = "report:read-any"  # 查看全部上报
+    GRIDS_READ = "grids:read"  # 网格目录
 
+
+_EVERYONE = frozenset({Permission.GRIDS_READ})
 
 GRANTS: dict[Role, frozenset[Permission]] = {
-    Role.GRID_WORKER: frozenset({Permission.REPORT_CREATE, Permission.REPORT_READ_OWN}),
-    Role.INTEGRATOR: frozenset({Permission.REPORT_CREATE, Permission.REPORT_READ_OWN}),
+    Role.GRID_WORKER: _EVERYONE | {Permission.REPORT_CREATE, Permission.REPORT_READ_OWN},
+    Role.INTEGRATOR: _EVERYONE | {Permission.REPORT_CREATE, Permission.REPORT_READ_OWN},
     # The command centre also takes reports by phone (12345 operators).
-    Role.COMMAND_CENTRE: frozenset({Permission.REPORT_CREATE, Permission.REPORT_READ_ANY}),
-    Role.ADMIN: frozenset({Permission.REPORT_READ_ANY}),
-    Role.DEPARTMENT_STAFF: frozenset(),
-    Role.DEPARTMENT_HEAD: frozenset(),
+    Role.COMMAND_CENTRE: _EVERYONE | {Permission.REPORT_CREATE, Permission.REPORT_READ_ANY},
+    Role.ADMIN: _EVERYONE | {Permission.REPORT_READ_ANY},
+    Role.DEPARTMENT_STAFF: _EVERYONE,
+    Role.DEPARTMENT_HEAD: _EVERYONE,
     Role.SYSTEM: frozenset(),
 }
 

@@ -18,6 +18,7 @@ from weakref import WeakValueDictionary
 from fastapi import Depends, FastAPI
 from pydantic import BaseModel
 
+from district import load_registry
 from gridflow.accounts.directory import AccountDirectory
 from gridflow.accounts.policy import Permission, allowed
 from producers.intake import errors
@@ -52,6 +53,17 @@ class ReportStatus(BaseModel):
     case_id: UUID | None = None
     case_no: str | None = None
     department: str | None = None
+
+
+class GridEntry(BaseModel):
+    """网格: one grid of the district, for clients' pickers."""
+
+    grid_id: str
+    name: str
+    town: str
+    town_name: str
+    village: str
+    village_name: str
 
 
 class ErrorBody(BaseModel):
@@ -171,6 +183,23 @@ def create_app(
                 status.case_no = case["case_no"]
                 status.department = case.get("lead_department")
         return status
+
+    grid_list = [
+        GridEntry(
+            grid_id=g.grid_id,
+            name=g.name,
+            town=g.town_code,
+            town_name=g.town_name,
+            village=g.village_code,
+            village_name=g.village_name,
+        )
+        for g in load_registry().grids
+    ]
+
+    @app.get("/api/v1/grids", response_model=list[GridEntry], summary="网格目录 The district's grids")
+    async def get_grids(account: Account = Depends(require(Permission.GRIDS_READ))) -> list[GridEntry]:
+        """Every grid of the district registry (id, name, town, village)."""
+        return grid_list
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, Any]:

@@ -102,3 +102,16 @@ def test_openapi_describes_the_report(pipeline: Pipeline) -> None:
     doc = httpx.get(pipeline.url + "/openapi.json").json()
     assert "/api/v1/reports" in doc["paths"]
     assert "reporter_phone" in doc["components"]["schemas"]["Report"]["properties"]
+
+
+def test_grids_are_listed_for_any_account(pipeline: Pipeline) -> None:
+    from district import load_registry
+
+    with pipeline.client("staff") as c:
+        grids = c.get("/api/v1/grids").json()
+    assert {g["grid_id"] for g in grids} == {g.grid_id for g in load_registry().grids}
+    entry = next(g for g in grids if g["grid_id"] == "XL-02-03")
+    assert entry["town"] == "XL" and entry["village"] == "XL-02" and entry["name"].startswith("西岭镇")
+    import httpx
+
+    assert httpx.get(pipeline.url + "/api/v1/grids").status_code == 401
