@@ -29,8 +29,6 @@ log = logging.getLogger(__name__)
 
 SERVER_BIN = Path("/usr/sbin/clickhouse-server")
 USERS_XML = Path("/etc/clickhouse-server/users.xml")
-PORT_RELEASE_WAIT_S = 10.0  # a server just killed may hold its ports for a moment
-STOP_TIMEOUT_S = 20.0
 
 
 def clickhouse_healthy(url: str, timeout: float = 5.0) -> bool:
@@ -59,8 +57,11 @@ def clickhouse_healthy(url: str, timeout: float = 5.0) -> bool:
         client.disconnect()
 
 
-class ClickHouseServer:
+class ClickHouseServer(processes.LocalServer):
     """The local ClickHouse server: install (apt), start, stop, restart, kill, health."""
+
+    name = "ClickHouse"
+    stop_timeout_s = 20.0
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -167,32 +168,18 @@ class ClickHouseServer:
         return str(self.config_path.resolve())
 
     @property
-    def endpoint(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    @property
     def url(self) -> str:
         return f"clickhouse://default@127.0.0.1:{self.port}/default"
-
-    def pid(self) -> int | None:
-        """The server's pid while it runs, else None."""
-        return processes.running_pid(self.pid_file, self._marker)
-
-    def is_running(self) -> bool:
-        """Whether the server process (per its pid file) is alive."""
-        return self.pid() is not None
 
     def start(self, progress: Progress = print) -> None:
         """Install if needed, write the config and start the server (no wait)."""
         if self.is_running():
             return
         self.install(progress)
-        busy = processes.wait_ports_free([self.port, self.http_port], PORT_RELEASE_WAIT_S)
-        if busy:
-            raise StackError(
-                f"cannot start ClickHouse: port(s) {busy} on 127.0.0.1 are taken by another process "
-                "(set GRIDFLOW_CLICKHOUSE_PORT/GRIDFLOW_CLICKHOUSE_HTTP_PORT, or CLICKHOUSE_URL to use that server)"
-            )
+        self._claim_ports(
+            [self.port, self.http_port],
+            "set GRIDFLOW_CLICKHOUSE_PORT/GRIDFLOW_CLICKHOUSE_HTTP_PORT, or CLICKHOUSE_URL to use that server",
+        )
         self._write_config()
         progress(f"clickhouse: starting on {self.endpoint} (log {self.log_path})")
         cmd = [str(SERVER_BIN), f"--config-file={self.config_path.resolve()}"]
@@ -225,14 +212,6 @@ class ClickHouseServer:
         raise StackError(
             f"ClickHouse did not answer on {self.endpoint} within {timeout:.0f} s; read {self.err_log_path}"
         )
-
-    def stop(self) -> None:
-        """SIGTERM, wait, then SIGKILL."""
-        processes.terminate(self.pid_file, self._marker, STOP_TIMEOUT_S)
-
-    def kill(self) -> None:
-        """SIGKILL the server (as in a crash)."""
-        processes.kill(self.pid_file, self._marker)
 
     def restart(self, progress: Progress = print) -> None:
         """Stop, start and wait until healthy."""

@@ -28,8 +28,6 @@ from gridflow.stack.processes import Progress, StackError
 log = logging.getLogger(__name__)
 
 HEAP_OPTS = ("-Xms128m", "-Xmx512m")
-PORT_RELEASE_WAIT_S = 10.0  # a server just killed may hold its ports for a moment
-STOP_TIMEOUT_S = 30.0
 
 
 def kafka_healthy(bootstrap: str, timeout: float = 5.0) -> bool:
@@ -69,8 +67,11 @@ def kafka_healthy(bootstrap: str, timeout: float = 5.0) -> bool:
             pass
 
 
-class KafkaServer:
+class KafkaServer(processes.LocalServer):
     """The local Kafka broker: install (Maven), start, stop, kill, health."""
+
+    name = "Kafka"
+    stop_timeout_s = 30.0
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -217,29 +218,14 @@ class KafkaServer:
     def _marker(self) -> str:
         return str(self.properties.resolve())
 
-    @property
-    def endpoint(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def pid(self) -> int | None:
-        """The broker's pid while it runs, else None."""
-        return processes.running_pid(self.pid_file, self._marker)
-
-    def is_running(self) -> bool:
-        """Whether the broker process (per its pid file) is alive."""
-        return self.pid() is not None
-
     def start(self, progress: Progress = print) -> None:
         """Install if needed, write the config, format once, start the broker (no wait)."""
         if self.is_running():
             return
         self.install(progress)
-        busy = processes.wait_ports_free([self.port, self.controller_port], PORT_RELEASE_WAIT_S)
-        if busy:
-            raise StackError(
-                f"cannot start Kafka: port(s) {busy} on 127.0.0.1 are taken by another process "
-                "(set GRIDFLOW_KAFKA_PORT, or KAFKA_BOOTSTRAP to use that broker)"
-            )
+        self._claim_ports(
+            [self.port, self.controller_port], "set GRIDFLOW_KAFKA_PORT, or KAFKA_BOOTSTRAP to use that broker"
+        )
         self.settings.log_dir.mkdir(parents=True, exist_ok=True)
         self._write_config()
         self._format(progress)
@@ -264,13 +250,6 @@ class KafkaServer:
             time.sleep(0.3)
         raise StackError(f"Kafka did not answer on {self.endpoint} within {timeout:.0f} s; read {self.log_path}")
 
-    def stop(self) -> None:
-        """SIGTERM, wait for a controlled shutdown, then SIGKILL."""
-        processes.terminate(self.pid_file, self._marker, STOP_TIMEOUT_S)
-
-    def kill(self) -> None:
-        """SIGKILL the broker (as in a crash; tests use it)."""
-        processes.kill(self.pid_file, self._marker)
 
 
 def _java_bin() -> str:

@@ -244,3 +244,50 @@ def wait_ports_free(ports: Iterable[int], timeout: float) -> list[int]:
     ports = list(ports)
     wait_for(lambda: not busy_ports(ports), timeout, interval=0.2)
     return busy_ports(ports)
+
+
+class LocalServer:
+    """What the local servers share: a pid file, a marker in the command line, ports to claim.
+
+    Subclasses set ``name``, ``port``, ``pid_file``, ``stop_timeout_s`` and
+    the ``_marker`` property (a string only their own command line holds, so
+    a recycled pid is never mistaken for the server).
+    """
+
+    name: str
+    port: int
+    pid_file: Path
+    stop_timeout_s: float = 30.0
+    port_release_wait_s: float = 10.0  # a server just killed may hold its ports for a moment
+
+    @property
+    def _marker(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def endpoint(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def pid(self) -> int | None:
+        """The server's pid while it runs, else None."""
+        return running_pid(self.pid_file, self._marker)
+
+    def is_running(self) -> bool:
+        """Whether the server process (per its pid file) is alive."""
+        return self.pid() is not None
+
+    def _claim_ports(self, ports: list[int], hint: str) -> None:
+        """Wait for ``ports`` to be free; raise naming them and ``hint`` otherwise."""
+        busy = wait_ports_free(ports, self.port_release_wait_s)
+        if busy:
+            raise StackError(
+                f"cannot start {self.name}: port(s) {busy} on 127.0.0.1 are taken by another process ({hint})"
+            )
+
+    def stop(self) -> None:
+        """SIGTERM, wait for a clean shutdown, then SIGKILL."""
+        terminate(self.pid_file, self._marker, self.stop_timeout_s)
+
+    def kill(self) -> None:
+        """SIGKILL the server (as in a crash; tests use it)."""
+        kill(self.pid_file, self._marker)
