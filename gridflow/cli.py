@@ -77,6 +77,37 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     return run_demo(settings, rate=args.rate, duration=args.duration, workers=args.workers)
 
 
+def _classify(settings: Settings, args: argparse.Namespace) -> int:
+    """JSON lines in, one decision per line out, in order; the model is loaded once."""
+    from classifier import ReportClassifier
+    from district import load_registry
+    from processors.decide import decide
+    from routing import load_rules
+
+    classifier, registry, rules = ReportClassifier.default(), load_registry(), load_rules()
+    keys = ("category", "subcategory", "severity", "confidence", "lead_department", "co_departments")
+    for number, line in enumerate(sys.stdin, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            text = item["text"]
+        except (ValueError, KeyError, TypeError) as exc:
+            print(f"line {number}: expected a JSON object with a \"text\" field ({exc})", file=sys.stderr)
+            return 2
+        decision = decide(
+            text,
+            grid_id=item.get("grid_id"),
+            category_hint=item.get("category_hint"),
+            classifier=classifier,
+            registry=registry,
+            rules=rules,
+            min_confidence=settings.classifier_min_confidence,
+        ).to_dict()
+        print(json.dumps({k: decision[k] for k in keys}, ensure_ascii=False), flush=True)
+    return 0
+
+
 def _settings(settings: Settings, args: argparse.Namespace) -> int:
     for f in dataclasses.fields(Settings):
         print(f"{f.metadata['env']:36} {getattr(settings, f.name)!s:32} {f.metadata['doc']}")
@@ -122,6 +153,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--duration", type=float, default=0, help="seconds to run (0: until Ctrl-C)")
     p.add_argument("--workers", type=int, default=2, help="Faust workers to start")
     p.set_defaults(run=_demo)
+
+    p = sub.add_parser("classify", help="classify and route JSON lines from stdin ({\"text\": ...})")
+    p.set_defaults(run=_classify)
 
     p = sub.add_parser("settings", help="list every setting, its environment variable and value")
     p.set_defaults(run=_settings)

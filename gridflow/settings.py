@@ -91,6 +91,11 @@ class Settings:
         "Seconds before Kafka gives a silent worker's partitions to the others.",
         10.0,
     )
+    classifier_min_confidence: float = _env(
+        "GRIDFLOW_CLASSIFIER_MIN_CONFIDENCE",
+        "Below this classifier confidence a case goes to manual triage at the command centre (ZZZX).",
+        0.5,
+    )
     placeholder_department: str = _env(
         "GRIDFLOW_PLACEHOLDER_DEPARTMENT", "Department every case is dispatched to until routing exists.", "ZZZX"
     )

@@ -67,7 +67,7 @@ def test_single_and_batch_classification_agree(clf: ReportClassifier) -> None:
 
 def test_hint_shifts_an_ambiguous_text(clf: ReportClassifier) -> None:
     plain = clf.classify(AMBIGUOUS)
-    proba = clf.models.category.predict_proba(clf.models.features.transform([AMBIGUOUS]))[0]
+    proba = clf.models.category_proba(clf.models.transform([AMBIGUOUS]))[0]
     order = np.argsort(-proba)
     runner_up = clf.categories[order[1]]
     # precondition: the text really is a close call for the model
