@@ -72,3 +72,9 @@ def test_classify_command_keeps_order_and_shape() -> None:
     assert all(set(r) == keys for r in rows)
     assert rows[0]["severity"] == "P1" and rows[0]["category"] == "SAFETY"
     assert rows[1]["lead_department"] == "CG"
+
+
+def test_settings_default_threshold_is_the_classifiers() -> None:
+    from gridflow.settings import Settings
+
+    assert Settings().classifier_min_confidence == DEFAULT_MIN_CONFIDENCE
