@@ -42,7 +42,7 @@ def producer(settings: Settings, **overrides: object) -> KafkaProducer:
 
 
 def ensure_topics(
-    settings: Settings, extra: Iterable[str] = (), internal: Iterable[tuple[str, dict[str, str]]] = ()
+    settings: Settings, extra: Iterable[str] = (), internal: Iterable[tuple[str, dict[str, str], int]] = ()
 ) -> list[str]:
     """Create gridflow's topics if missing, and wait until the broker shows them; returns those created.
 
@@ -52,17 +52,18 @@ def ensure_topics(
     from district import load_registry
     from schemas.topics import alerts_topic
 
-    specs: list[tuple[str, dict[str, str]]] = [(settings.topic(t.name), t.config) for t in ALL]
+    n = settings.kafka_partitions
+    specs: list[tuple[str, dict[str, str], int]] = [(settings.topic(t.name), t.config, n) for t in ALL]
     departments = [d.code for d in load_registry().departments] + [settings.placeholder_department]
-    specs += [(settings.topic(alerts_topic(code)), {}) for code in dict.fromkeys(departments)]
-    specs += [(settings.topic(name), {}) for name in extra]
+    specs += [(settings.topic(alerts_topic(code)), {}, n) for code in dict.fromkeys(departments)]
+    specs += [(settings.topic(name), {}, n) for name in extra]
     specs += list(internal)
     admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap, client_id="gridflow-admin", request_timeout_ms=10000)
     try:
         existing = set(admin.list_topics())
         wanted = [
-            NewTopic(name, settings.kafka_partitions, settings.kafka_replication, topic_configs=config)
-            for name, config in specs
+            NewTopic(name, partitions, settings.kafka_replication, topic_configs=config)
+            for name, config, partitions in specs
             if name not in existing
         ]
         created = [t.name for t in wanted]
@@ -71,14 +72,14 @@ def ensure_topics(
             admin.create_topics(wanted, raise_errors=False)
         if created:
             logger.info("created topics %s", ", ".join(created))
-        _wait_visible(admin, [name for name, _ in specs], settings.kafka_partitions)
+        _wait_visible(admin, [name for name, _, _ in specs])
         return created
     finally:
         admin.close()
 
 
-def _wait_visible(admin: KafkaAdminClient, names: list[str], partitions: int, timeout: float = 60.0) -> None:
-    """Return once every topic in ``names`` shows a leader for each partition.
+def _wait_visible(admin: KafkaAdminClient, names: list[str], timeout: float = 60.0) -> None:
+    """Return once every topic in ``names`` shows a leader for each of its partitions.
 
     A Faust worker takes the topics it finds in metadata when it joins its
     group and ignores the rest for good ("Ignoring missing topic"); on a busy
@@ -94,7 +95,8 @@ def _wait_visible(admin: KafkaAdminClient, names: list[str], partitions: int, ti
             for n in missing
             if n not in described
             or described[n].get("error_code", 0) != 0
-            or len([p for p in described[n]["partitions"] if p.get("leader_id", -1) >= 0]) < partitions
+            or not described[n]["partitions"]
+            or any(p.get("leader_id", -1) < 0 for p in described[n]["partitions"])
         ]
         if not missing:
             return

@@ -77,15 +77,16 @@ TABLES = {
 }
 
 
-def internal_topics(settings: Settings) -> list[tuple[str, dict[str, str]]]:
+def internal_topics(settings: Settings) -> list[tuple[str, dict[str, str], int]]:
     """The topics Faust would create for itself, named as Faust names them.
 
     Created up front so that they exist, and are visible, before a worker
     joins its group: Faust ignores for good a topic missing at that moment.
     """
     compact = {"cleanup.policy": "compact"}
-    topics = [(f"{settings.worker_id}-{name}-changelog", compact) for name in TABLES]
-    return topics + [(f"{settings.worker_id}-__assignor-__leader", compact)]
+    topics = [(f"{settings.worker_id}-{name}-changelog", compact, settings.kafka_partitions) for name in TABLES]
+    # Faust's leader-election topic has one partition.
+    return topics + [(f"{settings.worker_id}-__assignor-__leader", compact, 1)]
 
 
 def _table(app: faust.App, settings: Settings, name: str, help: str) -> Any:
