@@ -41,17 +41,13 @@ def up(settings: Settings, progress: Callable[[str], None] = print) -> None:
 
     if settings.uses_local_kafka:
         kafka = KafkaServer(settings)
-        if not kafka.is_running():
-            kafka.start(progress)
-        waits.append(("kafka", lambda: kafka.wait_healthy(KAFKA_START_TIMEOUT_S)))
+        waits.append(("kafka", lambda: kafka.start_and_wait(progress, KAFKA_START_TIMEOUT_S)))
     else:
         waits.append(("kafka", lambda: _check_external_kafka(settings)))
 
     if settings.uses_local_clickhouse:
         ch = ClickHouseServer(settings)
-        if not ch.is_running():
-            ch.start(progress)
-        waits.append(("clickhouse", lambda: ch.wait_healthy(CLICKHOUSE_START_TIMEOUT_S)))
+        waits.append(("clickhouse", lambda: ch.start_and_wait(progress, CLICKHOUSE_START_TIMEOUT_S)))
     else:
         waits.append(("clickhouse", lambda: _check_external_clickhouse(settings)))
 

@@ -196,25 +196,14 @@ class ClickHouseServer(processes.LocalServer):
         except OSError:
             return False
 
-    def wait_healthy(self, timeout: float = 60.0) -> None:
-        """Wait until the server answers; raise :class:`StackError` naming the logs otherwise."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not self.is_running():
-                raise StackError(
-                    f"ClickHouse exited during start-up; read {self.err_log_path} and {self.out_log_path}\n"
-                    f"{processes.tail(self.err_log_path) or processes.tail(self.out_log_path)}"
-                )
-            # The HTTP ping first: the native driver logs a traceback per refused connection.
-            if self._ping_http() and self.healthy(timeout=3.0):
-                return
-            time.sleep(0.3)
-        raise StackError(
-            f"ClickHouse did not answer on {self.endpoint} within {timeout:.0f} s; read {self.err_log_path}"
-        )
+    def logs(self) -> list[Path]:
+        return [self.err_log_path, self.log_path, self.out_log_path]
+
+    def answers(self) -> bool:
+        # The HTTP ping first: the native driver logs a traceback per refused connection.
+        return self._ping_http() and self.healthy(timeout=3.0)
 
     def restart(self, progress: Progress = print) -> None:
         """Stop, start and wait until healthy."""
         self.stop()
-        self.start(progress)
-        self.wait_healthy()
+        self.start_and_wait(progress, 60.0)

@@ -237,19 +237,11 @@ class KafkaServer(processes.LocalServer):
         """Whether the broker answers a metadata request on its endpoint."""
         return kafka_healthy(self.endpoint, timeout)
 
-    def wait_healthy(self, timeout: float = 90.0) -> None:
-        """Wait until the broker answers; raise :class:`StackError` naming the log otherwise."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not self.is_running():
-                raise StackError(
-                    f"Kafka exited during start-up; read {self.log_path}\n{processes.tail(self.log_path)}"
-                )
-            if processes.port_open("127.0.0.1", self.port) and self.healthy(timeout=3.0):
-                return
-            time.sleep(0.3)
-        raise StackError(f"Kafka did not answer on {self.endpoint} within {timeout:.0f} s; read {self.log_path}")
+    def logs(self) -> list[Path]:
+        return [self.log_path]
 
+    def answers(self) -> bool:
+        return processes.port_open("127.0.0.1", self.port) and self.healthy(timeout=3.0)
 
 
 def _java_bin() -> str:

@@ -4,8 +4,9 @@ Every server the stack starts runs in its own session (so a terminal's
 Ctrl-C does not reach it and a whole process group can be signalled), writes
 its stdout/stderr to a log file, and leaves its pid in a pid file under
 ``settings.stack_dir``. A pid only counts as "running" while the process is
-alive, not a zombie, and its command line still names the server's config
-file (so a recycled pid is not mistaken for the server).
+alive: for a child spawned by this process, as its ``Popen`` says; for any
+other, while it is no zombie and its command line still names the server's
+config file (so a recycled pid is not mistaken for the server).
 """
 
 from __future__ import annotations
@@ -28,6 +29,15 @@ Progress = Callable[[str], None]
 
 class StackError(RuntimeError):
     """A local server could not be installed, started or reached."""
+
+
+class ExitedDuringStart(StackError):
+    """A local server's process ended before it answered (worth one more try)."""
+
+
+# Children this process spawned: their exit status is known exactly (poll),
+# where /proc only says "gone".
+_children: dict[int, subprocess.Popen] = {}
 
 
 def cache_root(settings: Settings) -> Path:
@@ -56,8 +66,26 @@ def read_pid(pid_file: Path) -> int | None:
         return None
 
 
+def exit_status(pid: int) -> str:
+    """How a child spawned here ended ("exit code 70", "killed by SIGKILL"), or "" if unknown."""
+    child = _children.get(pid)
+    rc = child.poll() if child is not None else None
+    if rc is None:
+        return ""
+    if rc < 0:
+        try:
+            return f"killed by {signal.Signals(-rc).name}"
+        except ValueError:
+            return f"killed by signal {-rc}"
+    return f"exit code {rc}"
+
+
 def _reap(pid: int) -> None:
     """Collect ``pid``'s exit status if it is our child (so it is no zombie)."""
+    child = _children.get(pid)
+    if child is not None:
+        child.poll()
+        return
     try:
         os.waitpid(pid, os.WNOHANG)
     except ChildProcessError:
@@ -71,6 +99,12 @@ def pid_alive(pid: int, marker: str | None = None) -> bool:
     if pid <= 0:
         return False
     _reap(pid)
+    child = _children.get(pid)
+    if child is not None:
+        # Our own child: poll() is exact. /proc's cmdline is not, for a moment:
+        # the kernel wakes Popen (close-on-exec) before it sets the new
+        # program's arguments, so a marker check right after spawn can miss.
+        return child.returncode is None
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -123,9 +157,9 @@ def spawn(
             start_new_session=True,
             close_fds=True,
         )
-    # The Popen object is dropped on purpose: the server outlives this
-    # process. Keep it from warning, and let pid_alive() reap it if it dies.
-    proc.returncode = 0
+    # Kept so pid_alive() reaps it and exit_status() can say how it ended;
+    # the server itself outlives this process (its own session).
+    _children[proc.pid] = proc
     pid_file.write_text(f"{proc.pid}\n")
     log.info("started %s (pid %d), log %s", cmd[0], proc.pid, log_path)
     return proc.pid
@@ -275,6 +309,59 @@ class LocalServer:
     def is_running(self) -> bool:
         """Whether the server process (per its pid file) is alive."""
         return self.pid() is not None
+
+    def logs(self) -> list[Path]:
+        """The server's log files, most telling first (shown when it fails to start)."""
+        raise NotImplementedError
+
+    def answers(self) -> bool:
+        """Whether the server answers its clients now."""
+        raise NotImplementedError
+
+    def start(self, progress: Progress = print) -> None:
+        raise NotImplementedError
+
+    def wait_healthy(self, timeout: float = 60.0) -> None:
+        """Wait until the server answers.
+
+        Raises :class:`ExitedDuringStart` (with how it ended and the tails of
+        its logs) when the process dies first, :class:`StackError` on timeout.
+        """
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            pid = read_pid(self.pid_file)
+            if not self.is_running():
+                how = exit_status(pid) if pid is not None else ""
+                tails = "\n".join(f"--- {p}:\n{tail(p)}" for p in self.logs() if tail(p))
+                raise ExitedDuringStart(
+                    f"{self.name} exited during start-up{f' ({how})' if how else ''}; "
+                    f"read {', '.join(str(p) for p in self.logs())}\n{tails}"
+                )
+            if self.answers():
+                return
+            time.sleep(0.3)
+        raise StackError(
+            f"{self.name} did not answer on {self.endpoint} within {timeout:.0f} s; read {self.logs()[0]}"
+        )
+
+    def start_and_wait(self, progress: Progress, timeout: float, attempts: int = 2) -> None:
+        """Start (unless running) and wait until healthy, starting again if the process dies early.
+
+        A server that dies silently in its first second (seen once in CI with
+        ClickHouse, cause unknown) usually starts on the next try; each failure
+        is shown with its exit status and log tails.
+        """
+        for attempt in range(1, attempts + 1):
+            self.start(progress)
+            try:
+                self.wait_healthy(timeout)
+                return
+            except ExitedDuringStart as exc:
+                if attempt == attempts:
+                    raise
+                progress(f"{self.name.lower()}: start attempt {attempt} failed, trying again: {exc}")
+                log.warning("%s start attempt %d failed: %s", self.name, attempt, exc)
+                time.sleep(1.0 * attempt)
 
     def _claim_ports(self, ports: list[int], hint: str) -> None:
         """Wait for ``ports`` to be free; raise naming them and ``hint`` otherwise."""

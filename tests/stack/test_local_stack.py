@@ -199,3 +199,59 @@ def _kafka_round_trip(bootstrap: str) -> None:
         assert first is not None and first.value == b"hello"
     finally:
         consumer.close()
+
+
+class _ShortLivedServer(processes.LocalServer):
+    """A 'server' that prints a line and exits with code 3: the start-up failure path."""
+
+    name = "Shortlived"
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.port = free_port()
+        self.pid_file = home / "short.pid"
+        self.log_path = home / "short.log"
+        self.starts = 0
+
+    @property
+    def _marker(self) -> str:
+        return "short-lived-marker"
+
+    def logs(self) -> list[Path]:
+        return [self.log_path]
+
+    def answers(self) -> bool:
+        return False
+
+    def start(self, progress=print) -> None:
+        self.starts += 1
+        processes.spawn(
+            [sys.executable, "-c", "import sys; print('cannot bind'); sys.exit(3)", self._marker],
+            log_path=self.log_path,
+            pid_file=self.pid_file,
+            cwd=self.home,
+        )
+
+
+def test_a_server_that_dies_during_start_is_tried_twice_and_the_error_says_how_it_ended(tmp_path: Path) -> None:
+    server = _ShortLivedServer(tmp_path)
+    shown: list[str] = []
+    with pytest.raises(processes.ExitedDuringStart) as failure:
+        server.start_and_wait(shown.append, timeout=10.0)
+    assert server.starts == 2
+    assert "exit code 3" in str(failure.value)
+    assert "cannot bind" in str(failure.value)
+    assert any("start attempt 1 failed" in line for line in shown)
+
+
+def test_a_just_spawned_child_counts_as_running_at_once(tmp_path: Path) -> None:
+    pid_file = tmp_path / "sleep.pid"
+    for _ in range(20):  # the /proc cmdline window after exec is short: try it often
+        pid = processes.spawn(
+            [sys.executable, "-c", "import time; time.sleep(30)", "marker-now"],
+            log_path=tmp_path / "sleep.log",
+            pid_file=pid_file,
+            cwd=tmp_path,
+        )
+        assert processes.running_pid(pid_file, "marker-now") == pid
+        assert processes.terminate(pid_file, "marker-now", 5.0)
