@@ -15,6 +15,9 @@ manual triage.
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import os
 import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -30,8 +33,22 @@ from classifier.models import ModelConfig, TrainedModels, train_models
 from classifier.severity import SeverityLookup, taxonomy_default_severity
 
 _FORMAT = 1
+_PACKAGE = Path(__file__).resolve().parent
+logger = logging.getLogger(__name__)
 _default_lock = threading.Lock()
 _default: "ReportClassifier | None" = None
+
+
+def training_fingerprint() -> str:
+    """SHA-256 over what a trained model depends on (the frozen evaluation reports excluded)."""
+    digest = hashlib.sha256(f"format={_FORMAT};sklearn={sklearn.__version__}".encode())
+    files = sorted(_PACKAGE.glob("*.py")) + sorted(
+        f for f in (_PACKAGE / "data").rglob("*") if f.is_file() and f.name != "reports.jsonl" or f.parent.name == "train"
+    )
+    for f in files:
+        digest.update(str(f.relative_to(_PACKAGE)).encode())
+        digest.update(f.read_bytes())
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -98,6 +115,29 @@ class ReportClassifier:
             if _default is None:
                 _default = cls.train()
             return _default
+
+    @classmethod
+    def cached(cls, cache_dir: str | Path) -> "ReportClassifier":
+        """The default classifier, trained once per machine and kept in ``cache_dir``.
+
+        The file name is a hash of everything training reads (corpus, word
+        lists, this package's code, scikit-learn's version), so any change
+        trains a new model; workers then start in a second instead of
+        training for several. The write is atomic: two workers starting at
+        once may both train, and either file is the same model.
+        """
+        path = Path(cache_dir) / "classifier" / f"model-{training_fingerprint()[:16]}.joblib"
+        if path.exists():
+            try:
+                return cls.load(path)
+            except Exception as exc:  # noqa: BLE001 - a damaged cache file is retrained, not fatal
+                logger.warning("retraining: cached classifier %s unreadable (%s)", path, exc)
+        model = cls.default()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        model.save(tmp)
+        os.replace(tmp, path)
+        return model
 
     def save(self, path: str | Path) -> None:
         """Write the trained models and danger words to ``path`` (joblib)."""

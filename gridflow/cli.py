@@ -82,9 +82,10 @@ def _classify(settings: Settings, args: argparse.Namespace) -> int:
     from classifier import ReportClassifier
     from district import load_registry
     from processors.decide import decide
-    from routing import load_rules
+    from routing import load_routing
 
-    classifier, registry, rules = ReportClassifier.default(), load_registry(), load_rules()
+    registry, (rules, _calendar) = load_registry(), load_routing(settings.routing_dir)  # data first: fail fast
+    classifier = ReportClassifier.cached(settings.cache_path)
     keys = ("category", "subcategory", "severity", "confidence", "lead_department", "co_departments")
     for number, line in enumerate(sys.stdin, start=1):
         if not line.strip():
@@ -172,4 +173,12 @@ def main(argv: list[str] | None = None) -> int:
     for noisy in ("httpx", "kafka"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
     run: Callable[[Settings, argparse.Namespace], int] = args.run
-    return run(settings, args)
+    from district.validate import RegistryError
+    from routing import RoutingDataError
+
+    try:
+        return run(settings, args)
+    except (RoutingDataError, RegistryError) as exc:
+        # A bad data file stops start-up with its file, line and problem, not a traceback.
+        print(f"gridflow: 数据文件有误 bad data file: {exc}", file=sys.stderr)
+        return 2

@@ -2,8 +2,8 @@
 
 Starts the stack (Kafka, ClickHouse), the workers and the intake as child
 processes, runs the district simulator against the intake, and prints a live
-line: reports accepted (the intake's 202s), cases dispatched (read from the
-case-events topic, i.e. the workers' own output) and cases in ClickHouse
+line: reports accepted (the intake's 202s), cases dispatched or sent to
+triage (read from the case-events topic, i.e. the workers' own output) and cases in ClickHouse
 (a deduplicated read). At the end it waits for the three to agree.
 """
 
@@ -49,9 +49,15 @@ class DistinctCounter:
         return len(self.ids)
 
 
-def _dispatched_case(raw: bytes) -> str | None:
+def _routed_case(raw: bytes) -> str | None:
+    """A case that left acceptance: dispatched to a department, or sent to triage (人工分拨)."""
     event = CaseEvent.model_validate_json(raw)
-    return str(event.case_id) if event.type is CaseEventType.DISPATCHED else None
+    return str(event.case_id) if event.type in (CaseEventType.DISPATCHED, CaseEventType.TRIAGED) else None
+
+
+def _triaged_case(raw: bytes) -> str | None:
+    event = CaseEvent.model_validate_json(raw)
+    return str(event.case_id) if event.type is CaseEventType.TRIAGED else None
 
 
 def _accepted_report(raw: bytes) -> str | None:
@@ -104,9 +110,10 @@ def run_demo(settings: Settings, rate: float, duration: float, workers: int) -> 
 
         since = int(started * 1000)
         accepted = DistinctCounter(settings, REPORTS.name, since, _accepted_report)
-        dispatched = DistinctCounter(settings, CASE_EVENTS.name, since, _dispatched_case)
-        accepted.tail.start()
-        dispatched.tail.start()
+        dispatched = DistinctCounter(settings, CASE_EVENTS.name, since, _routed_case)
+        triaged = DistinctCounter(settings, CASE_EVENTS.name, since, _triaged_case)
+        for counter in (accepted, dispatched, triaged):
+            counter.tail.start()
         stop = threading.Event()
         stats: dict[str, Any] = {}
 
@@ -123,7 +130,7 @@ def run_demo(settings: Settings, rate: float, duration: float, workers: int) -> 
         try:
             while sim.is_alive():
                 time.sleep(2)
-                say(_line(stats, len(accepted), len(dispatched), _safe_count(engine, settings, started)))
+                say(_line(stats, len(accepted), len(dispatched), len(triaged), _safe_count(engine, settings, started)))
         except KeyboardInterrupt:
             stop.set()
             sim.join(30)
@@ -133,7 +140,7 @@ def run_demo(settings: Settings, rate: float, duration: float, workers: int) -> 
         while time.monotonic() < deadline and not (len(accepted) == len(dispatched) == ch):
             time.sleep(1)
             ch = _safe_count(engine, settings, started)
-        say(_line(stats, len(accepted), len(dispatched), ch))
+        say(_line(stats, len(accepted), len(dispatched), len(triaged), ch))
         agree = len(accepted) == len(dispatched) == ch
         elapsed = max(float(stats.get("elapsed", 0)), 1e-9)
         say(
@@ -141,8 +148,8 @@ def run_demo(settings: Settings, rate: float, duration: float, workers: int) -> 
             f"dispatched={len(dispatched)} clickhouse={ch}; simulator got {stats.get('accepted', 0)} 202s, "
             f"{stats.get('accepted', 0) / elapsed:.1f} accepted/s over {elapsed:.0f} s"
         )
-        accepted.tail.stop()
-        dispatched.tail.stop()
+        for counter in (accepted, dispatched, triaged):
+            counter.tail.stop()
         return 0 if agree else 1
     finally:
         for child in reversed(children):
@@ -161,9 +168,9 @@ def _safe_count(engine: ServerEngine, settings: Settings, since: float) -> int:
         return -1
 
 
-def _line(stats: dict[str, Any], accepted: int, dispatched: int, clickhouse: int) -> str:
+def _line(stats: dict[str, Any], accepted: int, dispatched: int, triaged: int, clickhouse: int) -> str:
     return (
         f"[{stats.get('elapsed', 0):6.0f}s] 已受理 accepted {accepted:6d} | "
-        f"已派遣 dispatched {dispatched:6d} | ClickHouse 案件 {clickhouse:6d} | "
+        f"已派遣 dispatched {dispatched:6d} (其中待人工分拨 triage {triaged}) | ClickHouse 案件 {clickhouse:6d} | "
         f"重复 repeats {stats.get('repeats', 0)} | 503 {stats.get('unavailable', 0)}"
     )

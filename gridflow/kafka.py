@@ -54,8 +54,7 @@ def ensure_topics(
 
     n = settings.kafka_partitions
     specs: list[tuple[str, dict[str, str], int]] = [(settings.topic(t.name), t.config, n) for t in ALL]
-    departments = [d.code for d in load_registry().departments] + [settings.placeholder_department]
-    specs += [(settings.topic(alerts_topic(code)), {}, n) for code in dict.fromkeys(departments)]
+    specs += [(settings.topic(alerts_topic(d.code)), {}, n) for d in load_registry().departments]
     specs += [(settings.topic(name), {}, n) for name in extra]
     specs += list(internal)
     admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap, client_id="gridflow-admin", request_timeout_ms=10000)

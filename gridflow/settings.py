@@ -96,8 +96,11 @@ class Settings:
         "Below this classifier confidence a case goes to manual triage at the command centre (ZZZX).",
         0.45,  # classifier.DEFAULT_MIN_CONFIDENCE, chosen by cross-validation (a test keeps them equal)
     )
-    placeholder_department: str = _env(
-        "GRIDFLOW_PLACEHOLDER_DEPARTMENT", "Department every case is dispatched to until routing exists.", "ZZZX"
+    routing_dir: str = _env(
+        "GRIDFLOW_ROUTING_DIR",
+        "Folder with the district's own taxonomy.yaml, sla.yaml, rules.yaml and calendar.yaml; a file missing "
+        "there is taken from the shipped set. Empty: the shipped files (routing/data).",
+        "",
     )
 
     # --- ClickHouse sink ----------------------------------------------------------
@@ -141,6 +144,11 @@ class Settings:
     @property
     def log_dir(self) -> Path:
         return self.home / "logs"
+
+    @property
+    def cache_path(self) -> Path:
+        """Downloads and trained models kept across homes: ``cache_dir``, else ``home/cache``."""
+        return Path(self.cache_dir) if self.cache_dir else self.home / "cache"
 
     @property
     def photo_dir(self) -> Path:

@@ -1,4 +1,4 @@
-"""Accept a report (受理): drop exact repeats, dead-letter a conflicting body, place it, pass it on for numbering.
+"""Accept a report (受理): drop exact repeats, dead-letter a conflicting body, place and classify it, pass it on for numbering.
 
 An exact repeat still passes its opening on: if a worker died after
 remembering the report but before its opening reached Kafka, the replay
@@ -42,7 +42,7 @@ async def accept_one(p: Pipeline, report: AcceptedReport) -> None:
             ),
         )
         return
-    opening = opening_for(report, p.registry)
+    opening = opening_for(report, p.registry, p.classifier)
     await p.openings.send(key=opening.town.encode(), value=opening)
     if known is None:
         p.report_links[key] = {

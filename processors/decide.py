@@ -1,17 +1,69 @@
 """Where a report goes: classification, place and routing rules combined (pure, no Kafka).
 
-The case agent and ``gridflow classify`` both call :func:`decide`, so the
-command line shows exactly what the pipeline would do with a text.
+Two steps, so the pipeline can take them at different moments:
+:func:`classification_of` runs once, when a report is accepted (its answer is
+kept with the case); :func:`plan_dispatch` runs whenever the case needs a
+lead — at opening, and again after a return with the returners excluded.
+``gridflow classify`` calls :func:`decide`, both at once, so the command line
+shows exactly what the pipeline would do with a text.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Iterable
 
 from classifier import ReportClassifier
 from district import Registry
-from routing import RuleSet, route, triage
+from routing import Dispatch, RuleSet, route, triage
+from schemas.case_flow import Classification
+
+
+def classification_of(
+    classifier: ReportClassifier, text: str, category_hint: str | None, severity_hint: str | None = None
+) -> Classification:
+    """The classifier's answer for a report, as the record the case keeps.
+
+    The reporter's severity hint can raise the severity, never lower it: a
+    grid worker standing in front of the danger outranks the model, and a
+    P1 found by the danger words is not talked down.
+    """
+    c = classifier.classify(text, category_hint=category_hint)
+    words = c.signals.get("danger_words") or []
+    severity, source = c.severity, str(c.signals.get("severity_source", "model"))
+    if severity_hint is not None and severity_hint < severity:  # "P1" < "P3": more urgent
+        severity, source = severity_hint, "hint"
+    return Classification(
+        category=c.category,
+        subcategory=c.subcategory,
+        severity=severity,
+        confidence=round(min(1.0, max(0.0, float(c.confidence))), 4),
+        severity_source=source,
+        danger_words=[str(w) for w in words],
+    )
+
+
+def plan_dispatch(
+    classification: Classification,
+    town: str | None,
+    rules: RuleSet,
+    min_confidence: float,
+    excluded: Iterable[str] = frozenset(),
+) -> Dispatch:
+    """Lead, co-handlers and SLA for a classified case in ``town``; triage (ZZZX) below ``min_confidence``."""
+    if classification.confidence < min_confidence:
+        return triage(
+            f"low_confidence: 分类把握不足 ({classification.confidence:.2f})",
+            sla=rules.sla.default(classification.severity.value),
+        )
+    return route(
+        rules,
+        category=classification.category.value,
+        subcategory=classification.subcategory,
+        town=town,
+        severity=classification.severity.value,
+        excluded=frozenset(excluded),
+    )
 
 
 @dataclass(frozen=True)
@@ -45,20 +97,15 @@ def decide(
     excluded: frozenset[str] = frozenset(),
 ) -> Decision:
     """Classify ``text`` and route it; below ``min_confidence`` the command centre triages it (ZZZX)."""
-    c = classifier.classify(text, category_hint=category_hint)
+    c = classification_of(classifier, text, category_hint)
     grid = registry.grid(grid_id) if grid_id else None
     town = grid.town_code if grid is not None else town
-    if c.confidence < min_confidence:
-        dispatch = triage(f"low_confidence: 分类把握不足 ({c.confidence:.2f})")
-    else:
-        dispatch = route(
-            rules, category=c.category, subcategory=c.subcategory, town=town, severity=c.severity, excluded=excluded
-        )
+    dispatch = plan_dispatch(c, town, rules, min_confidence, excluded)
     return Decision(
-        category=c.category,
+        category=c.category.value,
         subcategory=c.subcategory,
-        severity=c.severity,
-        confidence=round(float(c.confidence), 4),
+        severity=c.severity.value,
+        confidence=c.confidence,
         lead_department=dispatch.lead,
         co_departments=tuple(dispatch.co_handlers),
         triage_reason=dispatch.triage_reason,

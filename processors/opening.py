@@ -10,19 +10,21 @@ import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from classifier import ReportClassifier
 from district import Registry, place_report
+from processors.decide import classification_of, plan_dispatch
+from processors.dispatching import dispatch, event_for
+from routing import RuleSet, WorkingCalendar
 from schemas.alert import DepartmentAlert
 from schemas.case import Case
 from schemas.case_event import CaseEvent
 from schemas.case_flow import CaseOpen, CaseOpening
-from schemas.pii import mask_phone
 from schemas.report import AcceptedReport
-from schemas.vocabulary import CaseEventType, CaseState, Role, Severity
+from schemas.vocabulary import CaseEventType, CaseState
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CASE_NAMESPACE = uuid.UUID("6f1c1d2e-8a5b-4f0e-9c3d-2b7a9e4d5c61")
 UNKNOWN_TOWN = "XX"  # the district itself (XX区), until the place is known
-SYSTEM_ACTOR = "gridflow"
 
 
 def case_id_for(report_id: uuid.UUID) -> uuid.UUID:
@@ -35,8 +37,8 @@ def shanghai_day(when: datetime) -> str:
     return when.astimezone(SHANGHAI).strftime("%Y%m%d")
 
 
-def opening_for(report: AcceptedReport, registry: Registry) -> CaseOpening:
-    """Place the report and say which town's numbering it joins."""
+def opening_for(report: AcceptedReport, registry: Registry, classifier: ReportClassifier) -> CaseOpening:
+    """Place and classify the report, and say which town's numbering it joins."""
     point = report.location
     placement = place_report(
         registry,
@@ -53,8 +55,21 @@ def opening_for(report: AcceptedReport, registry: Registry) -> CaseOpening:
         lat=placement.lat,
         lon=placement.lon,
         place_note=placement.reason.code if placement.reason else None,
+        classification=classification_of(
+            classifier,
+            report_text(report),
+            report.category_hint.value if report.category_hint else None,
+            report.severity_hint.value if report.severity_hint else None,
+        ),
         report=report,
     )
+
+
+def report_text(report: AcceptedReport) -> str:
+    """The text the classifier reads: the title (the worker's own summary) and the description."""
+    if report.description.startswith(report.title):
+        return report.description
+    return f"{report.title}。{report.description}"
 
 
 def case_number(town: str, day: str, n: int) -> str:
@@ -62,65 +77,61 @@ def case_number(town: str, day: str, n: int) -> str:
     return f"{town}-{day}-{n:04d}"
 
 
-def open_case(command: CaseOpen, department: str, at: datetime) -> tuple[Case, list[CaseEvent], list[DepartmentAlert]]:
-    """Accept the case and dispatch it to ``department``: the case, its two events, its alert."""
+def open_case(
+    command: CaseOpen,
+    at: datetime,
+    *,
+    rules: RuleSet,
+    calendar: WorkingCalendar,
+    min_confidence: float,
+) -> tuple[Case, list[CaseEvent], list[DepartmentAlert]]:
+    """Accept the case (案卷建立) and dispatch it per the routing rules: the case, its events, its alerts."""
     opening = command.opening
     report = opening.report
-    severity = report.severity_hint or Severity.P3
-    base = dict(case_id=opening.case_id, case_no=command.case_no, actor_id=SYSTEM_ACTOR, actor_role=Role.SYSTEM, at=at)
-    events = [
-        CaseEvent(
-            **base,
-            seq=1,
-            type=CaseEventType.ACCEPTED,
-            state=CaseState.ACCEPTED,
-            payload={"report_id": str(report.report_id), "town": opening.town, "grid_id": opening.grid_id},
-        ),
-        CaseEvent(
-            **base,
-            seq=2,
-            type=CaseEventType.DISPATCHED,
-            state=CaseState.DISPATCHED,
-            department=department,
-            payload={"lead": department, "co_handlers": []},
-        ),
-    ]
+    c = opening.classification
+    town = None if opening.town == UNKNOWN_TOWN else opening.town
     case = Case(
         case_id=opening.case_id,
         case_no=command.case_no,
-        seq=len(events),
+        seq=1,
         report_id=report.report_id,
         source=report.source,
-        town=None if opening.town == UNKNOWN_TOWN else opening.town,
+        town=town,
         grid_id=opening.grid_id,
         lat=opening.lat,
         lon=opening.lon,
-        category=report.category_hint,
-        severity=severity,
+        category=c.category,
+        subcategory=c.subcategory,
+        confidence=c.confidence,
+        severity=c.severity,
         title=report.title,
         description=report.description,
         reporter_id=report.reporter_id,
         reporter_phone=report.reporter_phone,
-        state=CaseState.DISPATCHED,
-        lead_department=department,
+        state=CaseState.ACCEPTED,
         received_at=report.received_at,
         accepted_at=at,
-        dispatched_at=at,
         updated_at=at,
     )
-    alert = DepartmentAlert(
-        alert_id=f"{case.case_id}:{events[-1].seq}:{department}",
-        case_id=case.case_id,
-        case_no=case.case_no,
-        department=department,
-        lead=True,
-        category=case.category,
-        severity=severity,
-        title=case.title,
-        description=case.description,
-        town=case.town,
-        grid_id=case.grid_id,
-        reporter_phone_masked=mask_phone(case.reporter_phone),
-        dispatched_at=at,
+    accepted = event_for(
+        case,
+        CaseEventType.ACCEPTED,
+        None,
+        {
+            "report_id": str(report.report_id),
+            "town": opening.town,
+            "grid_id": opening.grid_id,
+            "place_note": opening.place_note,
+            "classification": c.model_dump(mode="json"),
+        },
     )
-    return case, events, [alert]
+    plan = plan_dispatch(c, town, rules, min_confidence)
+    case, dispatched, alerts = dispatch(
+        case,
+        plan,
+        at=at,
+        dispatch_clock_from=report.received_at,
+        calendar=calendar,
+        bare_codes=rules.units.town_units,
+    )
+    return case, [accepted, dispatched], alerts

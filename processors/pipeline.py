@@ -14,21 +14,26 @@ from typing import Any
 import faust
 from faust.types import TopicT
 
+from classifier import ReportClassifier
 from district import Registry
 from gridflow.settings import Settings
 from processors.clock import Clock
+from routing import RuleSet, WorkingCalendar
 from schemas import topics as spec
 from schemas.codec import ModelCodec
 
 
 @dataclass
 class Pipeline:
-    """Everything an agent needs: the app, its topics and tables, the clock and the registry."""
+    """Everything an agent needs: the app, its topics and tables, the clock, and the district's data."""
 
     app: faust.App
     settings: Settings
     clock: Clock
     registry: Registry
+    classifier: ReportClassifier
+    rules: RuleSet
+    calendar: WorkingCalendar
     reports: TopicT
     rejected: TopicT
     openings: TopicT
@@ -98,7 +103,14 @@ def _table(app: faust.App, settings: Settings, name: str, help: str) -> Any:
     )
 
 
-def build(settings: Settings, clock: Clock, registry: Registry) -> Pipeline:
+def build(
+    settings: Settings,
+    clock: Clock,
+    registry: Registry,
+    classifier: ReportClassifier,
+    rules: RuleSet,
+    calendar: WorkingCalendar,
+) -> Pipeline:
     """Create the Faust app, declare its topics and tables, and register every agent."""
     from processors import accept, case, numbering, views
 
@@ -130,6 +142,9 @@ def build(settings: Settings, clock: Clock, registry: Registry) -> Pipeline:
         settings=settings,
         clock=clock,
         registry=registry,
+        classifier=classifier,
+        rules=rules,
+        calendar=calendar,
         reports=topic_for(app, settings, spec.REPORTS.name, spec.REPORTS.record),
         rejected=topic_for(app, settings, spec.REPORTS_REJECTED.name, spec.REPORTS_REJECTED.record),
         openings=topic_for(app, settings, spec.CASE_OPENINGS.name, spec.CASE_OPENINGS.record),

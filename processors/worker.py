@@ -6,6 +6,7 @@ import logging
 
 from faust.worker import Worker
 
+from classifier import ReportClassifier
 from district import load_registry
 from gridflow.clickhouse import ServerEngine
 from gridflow.kafka import ensure_topics
@@ -13,6 +14,7 @@ from gridflow.settings import Settings
 from processors.clock import SystemClock
 from processors.pipeline import build, internal_topics
 from processors.sink import ClickHouseSink
+from routing import load_routing
 from schemas.migrate import apply
 
 logger = logging.getLogger(__name__)
@@ -20,6 +22,11 @@ logger = logging.getLogger(__name__)
 
 def run_worker(settings: Settings) -> None:
     """Create topics and tables if missing, then process until stopped (SIGTERM/SIGINT)."""
+    # Data first: a bad rule or calendar file stops the worker here, naming
+    # file and line, before it touches Kafka or routes a single case.
+    registry = load_registry()
+    rules, calendar = load_routing(settings.routing_dir)
+    classifier = ReportClassifier.cached(settings.cache_path)
     ensure_topics(settings, internal=internal_topics(settings))
     try:
         engine = ServerEngine.from_settings(settings)
@@ -27,7 +34,7 @@ def run_worker(settings: Settings) -> None:
         engine.close()
     except Exception as exc:  # the sink retries on its own; processing need not wait
         logger.warning("ClickHouse not reachable at start-up (%s); the sink will retry", exc)
-    pipeline = build(settings, SystemClock(), load_registry())
+    pipeline = build(settings, SystemClock(), registry, classifier, rules, calendar)
     sink = ClickHouseSink(settings).start()
     worker = Worker(pipeline.app, loglevel=settings.log_level.lower(), quiet=True)
     try:

@@ -1,9 +1,12 @@
 """Routing: which departments get a case, and by when (DESIGN "Taxonomy", "Severity and SLA").
 
-Three data files ship in ``routing/data`` — ``taxonomy.yaml`` (categories,
-subcategories, default leads and severities), ``sla.yaml`` (severity → SLA)
-and ``rules.yaml`` (overrides) — validated at load against each other and the
-district registry; a bad file raises RoutingDataError naming file and line.
+Four data files ship in ``routing/data`` — ``taxonomy.yaml`` (categories,
+subcategories, default leads and severities), ``sla.yaml`` (severity → SLA),
+``rules.yaml`` (overrides) and ``calendar.yaml`` (working hours, holidays and
+调休 workdays of the working-time clock) — validated at load against each
+other and the district registry; a bad file raises RoutingDataError naming
+file and line. A district keeps its own copies in one folder
+(``GRIDFLOW_ROUTING_DIR``) and loads them with :func:`load_routing`.
 
     >>> from routing import load_rules, route
     >>> d = route(load_rules(), category="DISPUTE", subcategory="wages", town="XL", severity="P3")
@@ -20,6 +23,7 @@ from pathlib import Path
 from typing import Final
 
 from district import Registry, load_registry
+from routing.calendar import WorkingCalendar, load_calendar_file
 from routing.codes import Units
 from routing.route import TRIAGE_DEPARTMENT, Dispatch, route, triage
 from routing.rules import Rule, RuleSet, load_rules_file
@@ -30,6 +34,7 @@ from routing.taxonomy import CategoryDef, Subcategory, Taxonomy, load_taxonomy_f
 TAXONOMY_FILE: Final = "taxonomy.yaml"
 SLA_FILE: Final = "sla.yaml"
 RULES_FILE: Final = "rules.yaml"
+CALENDAR_FILE: Final = "calendar.yaml"
 
 __all__ = [
     "TRIAGE_DEPARTMENT",
@@ -42,7 +47,10 @@ __all__ = [
     "SlaTable",
     "Subcategory",
     "Taxonomy",
+    "WorkingCalendar",
     "default_data_dir",
+    "load_calendar",
+    "load_routing",
     "load_rules",
     "load_sla",
     "load_taxonomy",
@@ -59,6 +67,11 @@ def default_data_dir() -> Traversable:
 def load_sla(path: str | Path | None = None) -> SlaTable:
     """The severity → SLA table; with no path, the shipped one, loaded once."""
     return _default_sla() if path is None else load_sla_file(Path(path))
+
+
+def load_calendar(path: str | Path | None = None) -> WorkingCalendar:
+    """The working-time calendar of the P3/P4 SLA clocks; with no path, the shipped one, loaded once."""
+    return _default_calendar() if path is None else load_calendar_file(Path(path))
 
 
 def load_taxonomy(path: str | Path | None = None, *, registry: Registry | None = None) -> Taxonomy:
@@ -93,9 +106,40 @@ def load_rules(
     )
 
 
+def load_routing(folder: str | Path | None = None) -> tuple[RuleSet, WorkingCalendar]:
+    """The rules (with their taxonomy and SLA table) and the calendar a worker routes by.
+
+    Each file is read from ``folder`` when it is there, else the shipped one
+    is used; with no folder, everything shipped. Raises RoutingDataError
+    (file, line, problem) for the first bad file, so a worker stops before
+    it routes a single case by a broken rule.
+    """
+    if not folder:
+        return load_rules(), load_calendar()
+    own = Path(folder)
+    if not own.is_dir():
+        raise RoutingDataError(own, None, "GRIDFLOW_ROUTING_DIR is not a folder")
+
+    def pick(name: str) -> Path | None:
+        return own / name if (own / name).is_file() else None
+
+    taxonomy_file, sla_file = pick(TAXONOMY_FILE), pick(SLA_FILE)
+    rules = load_rules(
+        pick(RULES_FILE),
+        taxonomy=load_taxonomy(taxonomy_file) if taxonomy_file else None,
+        sla=load_sla(sla_file) if sla_file else None,
+    )
+    return rules, load_calendar(pick(CALENDAR_FILE))
+
+
 @lru_cache(maxsize=1)
 def _default_sla() -> SlaTable:
     return load_sla_file(default_data_dir() / SLA_FILE)
+
+
+@lru_cache(maxsize=1)
+def _default_calendar() -> WorkingCalendar:
+    return load_calendar_file(default_data_dir() / CALENDAR_FILE)
 
 
 @lru_cache(maxsize=1)

@@ -145,4 +145,8 @@ def _build(node: yaml.Node, file: str, scalars: yaml.constructor.SafeConstructor
             seq.append(_build(item, file, scalars))
             seq.lines.append(item.start_mark.line + 1)
         return seq
-    return scalars.construct_object(node)
+    try:
+        return scalars.construct_object(node)
+    except ValueError as exc:  # e.g. an impossible date such as 2026-02-30
+        kind = "date" if str(node.tag).endswith("timestamp") else "value"
+        raise RoutingDataError(file, line, f"not a valid {kind}: {node.value!r} ({exc})") from exc

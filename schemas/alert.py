@@ -29,3 +29,7 @@ class DepartmentAlert(BaseModel):
     grid_id: Annotated[str, Field(pattern=GRID_ID)] | None = None
     reporter_phone_masked: str = Field(pattern=r"^[0-9*]*$", description="e.g. 138****1234")
     dispatched_at: datetime
+    subcategory: str | None = None
+    sign_deadline: datetime | None = Field(default=None, description="签收时限 of the lead (None for triage)")
+    resolve_deadline: datetime | None = Field(default=None, description="办结时限 of the lead")
+    triage_reason: str | None = Field(default=None, description="For the command centre: why it needs a person")

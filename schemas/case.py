@@ -49,5 +49,16 @@ class Case(BaseModel):
     lead_department: Annotated[str, Field(pattern=DEPARTMENT_CODE)] | None = None
     received_at: datetime
     accepted_at: datetime
-    dispatched_at: datetime | None = None
+    dispatched_at: datetime | None = Field(default=None, description="First dispatch (the case's period)")
     updated_at: datetime
+    # Added by migration 0004 (routing): appended, as ALTER TABLE ADD COLUMN appends.
+    subcategory: str | None = None
+    confidence: float | None = Field(default=None, description="The classifier's confidence in the category")
+    co_handlers: list[str] = Field(default_factory=list, description="协办 departments")
+    triage_reason: str | None = Field(default=None, description="Why the case waits at the command centre")
+    returned_by: list[str] = Field(default_factory=list, description="Departments that returned it (退回), in order")
+    sla_clock: str | None = Field(default=None, description="wall (P1/P2) or working (P3/P4)")
+    last_dispatched_at: datetime | None = Field(default=None, description="Latest dispatch (sign clock start)")
+    dispatch_deadline: datetime | None = None
+    sign_deadline: datetime | None = None
+    resolve_deadline: datetime | None = None

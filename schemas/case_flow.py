@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal, Union
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from schemas.report import AcceptedReport
-from schemas.vocabulary import CASE_NUMBER, GRID_ID
+from schemas.vocabulary import CASE_NUMBER, DEPARTMENT_CODE, GRID_ID, Category, Role, Severity
+
+
+class Classification(BaseModel):
+    """What the classifier made of a report's text (分类结果), decided once at acceptance."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    category: Category
+    subcategory: str | None = None
+    severity: Severity
+    confidence: float = Field(ge=0.0, le=1.0, description="Calibrated probability of the category")
+    severity_source: str = Field(description="danger_words | model | default")
+    danger_words: list[str] = Field(default_factory=list, description="Danger-word rules that made it P1")
 
 
 class CaseOpening(BaseModel):
@@ -24,6 +37,7 @@ class CaseOpening(BaseModel):
     lat: float | None = None
     lon: float | None = None
     place_note: str | None = Field(default=None, description="Why the place is not known, if it is not")
+    classification: Classification
     report: AcceptedReport
 
 
@@ -32,8 +46,29 @@ class CaseOpen(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    kind: Literal["open"] = "open"
     case_no: str = Field(pattern=CASE_NUMBER)
     opening: CaseOpening
+
+
+class CaseAction(BaseModel):
+    """A person's action on a case (签收, 退回 …), keyed by case id; the actor comes from a token."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["action"] = "action"
+    action_id: UUID = Field(description="Idempotency key: the same action sent twice is applied once")
+    case_id: UUID
+    action: Literal["return"] = Field(description="What to do (the lifecycle adds the others)")
+    actor_id: str = Field(min_length=1, max_length=64)
+    actor_role: Role
+    actor_department: Annotated[str, Field(pattern=DEPARTMENT_CODE)] | None = None
+    reason: str | None = Field(default=None, max_length=500, description="Why (required to return a case)")
+    at: datetime = Field(description="Server time the action was received")
+
+
+class CaseCommand(RootModel[Annotated[Union[CaseOpen, CaseAction], Field(discriminator="kind")]]):
+    """Anything on the case-commands topic: an open or an action, told apart by ``kind``."""
 
 
 class RejectedReport(BaseModel):

@@ -66,7 +66,7 @@ def apply(engine: Engine, database: str, folder: Path = MIGRATIONS_DIR) -> list[
         if migration.version in done:
             continue
         for statement in migration.statements(database):
-            engine.execute(statement)
+            _execute(engine, statement)
         engine.execute(
             f"INSERT INTO {database}.schema_migrations (version, name, applied_at) "
             f"SELECT {migration.version}, '{migration.name}', now()"
@@ -74,3 +74,40 @@ def apply(engine: Engine, database: str, folder: Path = MIGRATIONS_DIR) -> list[
         logger.info("applied migration %04d_%s", migration.version, migration.name)
         applied.append(migration.version)
     return applied
+
+
+_ADD_COLUMNS = re.compile(r"^ALTER\s+TABLE\s+(\w+)\.(\w+)\s+(ADD\s+COLUMN\s.*)$", re.S | re.I)
+_ADD_ONE = re.compile(r"ADD\s+COLUMN\s+(\w+)\s", re.I)
+
+
+def _execute(engine: Engine, statement: str) -> None:
+    """Run one statement; ``ALTER TABLE … ADD COLUMN`` only for the columns still missing.
+
+    The 18.16 server has no ``ADD COLUMN IF NOT EXISTS``: this stands in for
+    it, so that a migration cut short, or run by two workers starting at
+    once, finishes instead of failing on a column that is already there.
+    """
+    match = _ADD_COLUMNS.match(statement)
+    if match is None:
+        engine.execute(statement)
+        return
+    database, table, body = match.groups()
+    clauses = [c.strip() for c in re.split(r",\s*(?=ADD\s+COLUMN\s)", body, flags=re.I)]
+
+    def missing() -> list[str]:
+        have = {
+            str(r[0])
+            for r in engine.execute(
+                f"SELECT name FROM system.columns WHERE database = '{database}' AND table = '{table}'"
+            )
+        }
+        return [c for c in clauses if _ADD_ONE.match(c) and _ADD_ONE.match(c).group(1) not in have]  # type: ignore[union-attr]
+
+    todo = missing()
+    if not todo:
+        return
+    try:
+        engine.execute(f"ALTER TABLE {database}.{table} " + ", ".join(todo))
+    except Exception:
+        if missing():  # another worker added them meanwhile: fine; else a real error
+            raise

@@ -10,7 +10,7 @@ from schemas.account import Account
 from schemas.alert import DepartmentAlert
 from schemas.case import Case
 from schemas.case_event import CaseEvent
-from schemas.case_flow import CaseOpen, CaseOpening, RejectedReport
+from schemas.case_flow import CaseCommand, CaseOpening, RejectedReport
 from schemas.report import AcceptedReport
 
 
@@ -30,7 +30,9 @@ REPORTS_REJECTED = TopicSpec(
     "reports.rejected", RejectedReport, "report_id", "Dead letters: reports refused by the processors, with the reason."
 )
 CASE_OPENINGS = TopicSpec("case-openings", CaseOpening, "town", "New reports waiting for a case number.")
-CASE_COMMANDS = TopicSpec("case-commands", CaseOpen, "case_id", "Commands to the case agent (one writer per case).")
+CASE_COMMANDS = TopicSpec(
+    "case-commands", CaseCommand, "case_id", "Opens and actions for the case agent (one writer per case, in order)."
+)
 CASE_EVENTS = TopicSpec("case-events", CaseEvent, "case_id", "Every state change of every case.")
 CASES = TopicSpec("cases", Case, "case_id", "The case after each change (versioned by seq).")
 ACCOUNTS = TopicSpec(

@@ -73,6 +73,8 @@ class CaseEventType(str, Enum):
 
     ACCEPTED = "accepted"  # 案卷建立
     DISPATCHED = "dispatched"  # 任务派遣
+    TRIAGED = "triaged"  # 转人工分拨 (the command centre must place or classify it)
+    RETURNED = "returned"  # 退回 (the lead says it is not theirs)
 
 
 class Role(str, Enum):

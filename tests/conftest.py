@@ -53,6 +53,14 @@ def stack(request: pytest.FixtureRequest) -> Iterator[Settings]:
         gf_stack.down(settings)
 
 
+@pytest.fixture(scope="session")
+def report_classifier():  # type: ignore[no-untyped-def]
+    """The shipped classifier, trained once and cached like the workers cache it."""
+    from classifier import ReportClassifier
+
+    return ReportClassifier.cached(REPO / ".gridflow" / "cache")
+
+
 @pytest.fixture(autouse=True)
 def _integration_needs_marker(request: pytest.FixtureRequest) -> None:
     if "stack" in request.fixturenames and request.node.get_closest_marker("integration") is None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import time
 from pathlib import Path
 from urllib.parse import urlparse
 from urllib.request import urlopen

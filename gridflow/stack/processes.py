@@ -41,8 +41,8 @@ _children: dict[int, subprocess.Popen] = {}
 
 
 def cache_root(settings: Settings) -> Path:
-    """Folder for downloads kept across homes: ``cache_dir`` or ``home/cache``."""
-    return Path(settings.cache_dir) if settings.cache_dir else settings.home / "cache"
+    """Folder for downloads kept across homes (``settings.cache_path``)."""
+    return settings.cache_path
 
 
 def tail(path: Path, lines: int = 20) -> str:

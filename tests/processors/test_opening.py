@@ -4,10 +4,9 @@ from datetime import datetime, timezone
 from uuid import UUID
 
 from district import load_registry, wgs84_to_gcj02
-from processors.opening import UNKNOWN_TOWN, case_id_for, open_case, opening_for, shanghai_day
-from schemas.case_flow import CaseOpen
+from processors.opening import UNKNOWN_TOWN, case_id_for, opening_for, report_text, shanghai_day
 from schemas.report import AcceptedReport, Point, Report
-from schemas.vocabulary import CaseState, Datum, Role, Severity
+from schemas.vocabulary import Category, Datum, Role, Severity
 
 RECEIVED = datetime(2026, 11, 24, 16, 30, tzinfo=timezone.utc)  # 00:30 on the 25th in Shanghai
 
@@ -36,36 +35,40 @@ def test_days_are_shanghai_days() -> None:
     assert shanghai_day(RECEIVED) == "20261125"
 
 
-def test_a_grid_report_joins_its_town() -> None:
-    opening = opening_for(_report(grid_id="XL-02-03"), load_registry())
+def test_a_grid_report_joins_its_town_and_is_classified(report_classifier) -> None:  # type: ignore[no-untyped-def]
+    opening = opening_for(_report(grid_id="XL-02-03"), load_registry(), report_classifier)
     assert (opening.town, opening.grid_id, opening.day) == ("XL", "XL-02-03", "20261125")
+    assert (opening.classification.category, opening.classification.subcategory) == (Category.URBAN, "street_light")
 
 
-def test_a_gcj02_point_is_placed_after_conversion() -> None:
+def test_the_title_is_read_with_the_description() -> None:
+    assert report_text(_report(grid_id="XL-02-03", description="村口那盏一直黑着")) == "路灯不亮。村口那盏一直黑着"
+    assert report_text(_report(grid_id="XL-02-03", description="路灯不亮，村口那盏")) == "路灯不亮，村口那盏"
+
+
+def test_a_gcj02_point_is_placed_after_conversion(report_classifier) -> None:  # type: ignore[no-untyped-def]
     registry = load_registry()
     grid = registry.grid("NJ-01-02")
     assert grid is not None
     lat, lon = grid.centroid
     glat, glon = wgs84_to_gcj02(lat, lon)
-    opening = opening_for(_report(location=Point(lat=glat, lon=glon, datum=Datum.GCJ02)), registry)
+    opening = opening_for(_report(location=Point(lat=glat, lon=glon, datum=Datum.GCJ02)), registry, report_classifier)
     assert opening.grid_id == "NJ-01-02"
     assert abs(opening.lat - lat) < 1e-5 and abs(opening.lon - lon) < 1e-5  # type: ignore[operator]
 
 
-def test_a_point_outside_the_district_is_not_guessed() -> None:
-    opening = opening_for(_report(location=Point(lat=30.0, lon=120.0, datum=Datum.WGS84)), load_registry())
+def test_a_point_outside_the_district_is_not_guessed(report_classifier) -> None:  # type: ignore[no-untyped-def]
+    opening = opening_for(
+        _report(location=Point(lat=30.0, lon=120.0, datum=Datum.WGS84)), load_registry(), report_classifier
+    )
     assert (opening.town, opening.grid_id, opening.place_note) == (UNKNOWN_TOWN, None, "outside_district")
 
 
-def test_open_case_accepts_then_dispatches_with_a_masked_alert() -> None:
-    opening = opening_for(_report(grid_id="XL-02-03"), load_registry())
-    at = datetime(2026, 11, 25, 1, tzinfo=timezone.utc)
-    case, events, alerts = open_case(CaseOpen(case_no="XL-20261125-0001", opening=opening), "ZZZX", at)
-    assert [(e.seq, e.state) for e in events] == [(1, CaseState.ACCEPTED), (2, CaseState.DISPATCHED)]
-    assert case.seq == 2 and case.state is CaseState.DISPATCHED and case.lead_department == "ZZZX"
-    assert case.severity is Severity.P3  # no hint: ordinary
-    assert [a.reporter_phone_masked for a in alerts] == ["138****5678"]
-    assert alerts[0].alert_id == f"{case.case_id}:2:ZZZX"
-    # the same command at the same time gives the same records: replays are recognisable
-    again = open_case(CaseOpen(case_no="XL-20261125-0001", opening=opening), "ZZZX", at)
-    assert again == (case, events, alerts)
+def test_a_severity_hint_raises_but_never_lowers(report_classifier) -> None:  # type: ignore[no-untyped-def]
+    registry = load_registry()
+    plain = opening_for(_report(grid_id="XL-02-03"), registry, report_classifier).classification
+    assert plain.severity is not Severity.P1
+    raised = opening_for(_report(grid_id="XL-02-03", severity_hint="P1"), registry, report_classifier).classification
+    assert (raised.severity, raised.severity_source) == (Severity.P1, "hint")
+    lowered = opening_for(_report(grid_id="XL-02-03", severity_hint="P4"), registry, report_classifier).classification
+    assert lowered.severity == plain.severity

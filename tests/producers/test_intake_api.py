@@ -50,7 +50,7 @@ def test_accept_repeat_conflict_and_status(pipeline: Pipeline) -> None:
         changed = c.post("/api/v1/reports", json=body | {"description": "另一段描述"})
         assert changed.status_code == 409 and changed.json()["field"] == "report_id"
         done = wait_for_state(c, body["report_id"], "dispatched")
-    assert done["case_no"].startswith("XL-") and done["department"] == "ZZZX"
+    assert done["case_no"].startswith("XL-") and done["department"] == "CG"  # 路灯 → 城市管理局
     # another grid worker may not read it; the command centre may
     with pipeline.client("worker2") as c:
         assert c.get(f"/api/v1/reports/{body['report_id']}").status_code == 403

@@ -152,3 +152,23 @@ def test_a_town_without_a_unit_makes_the_rules_incomplete() -> None:
     with pytest.raises(RoutingDataError) as exc:
         load_rules(registry=registry)
     assert "rules.yaml:" in str(exc.value) and "ZF" in str(exc.value) and "NJ" in str(exc.value)
+
+
+def test_a_worker_with_a_bad_rule_file_stops_naming_file_and_line(tmp_path: Path) -> None:
+    """Start-up validation: `gridflow worker` refuses a district's broken rules.yaml before any Kafka work."""
+    import os
+    import subprocess
+    import sys
+
+    from routing import default_data_dir
+
+    text = (default_data_dir() / "rules.yaml").read_text(encoding="utf-8")
+    line = next(n for n, ln in enumerate(text.splitlines(), 1) if "lead: RS" in ln)
+    (tmp_path / "rules.yaml").write_text(text.replace("lead: RS", "lead: NOPE", 1), encoding="utf-8")
+    env = dict(os.environ, GRIDFLOW_ROUTING_DIR=str(tmp_path), KAFKA_BOOTSTRAP="127.0.0.1:9", GRIDFLOW_HOME=str(tmp_path))
+    done = subprocess.run(
+        [sys.executable, "-m", "gridflow", "worker"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert f"rules.yaml:{line}: lead: unknown department code 'NOPE'" in done.stderr
+    assert "Traceback" not in done.stderr
