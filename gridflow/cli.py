@@ -84,7 +84,7 @@ def _classify(settings: Settings, args: argparse.Namespace) -> int:
     from processors.decide import decide
     from routing import load_routing
 
-    registry, (rules, _calendar) = load_registry(), load_routing(settings.routing_dir)  # data first: fail fast
+    registry, rules = load_registry(), load_routing(settings.routing_dir)[0]  # data first: fail fast
     classifier = ReportClassifier.cached(settings.cache_path)
     keys = ("category", "subcategory", "severity", "confidence", "lead_department", "co_departments")
     for number, line in enumerate(sys.stdin, start=1):

@@ -60,6 +60,11 @@ class Settings:
     intake_produce_timeout_s: float = _env(
         "GRIDFLOW_INTAKE_PRODUCE_TIMEOUT", "Seconds to wait for Kafka's ack before answering 503.", 5.0
     )
+    intake_action_wait_s: float = _env(
+        "GRIDFLOW_INTAKE_ACTION_WAIT_S",
+        "Seconds an action request waits for the case agent's verdict before answering 202 pending.",
+        5.0,
+    )
     intake_index_hours: float = _env(
         "GRIDFLOW_INTAKE_INDEX_HOURS",
         "Hours of the reports topic the intake keeps in memory to answer repeats and GETs before processing.",
@@ -95,6 +100,14 @@ class Settings:
         "GRIDFLOW_CLASSIFIER_MIN_CONFIDENCE",
         "Below this classifier confidence a case goes to manual triage at the command centre (ZZZX).",
         0.45,  # classifier.DEFAULT_MIN_CONFIDENCE, chosen by cross-validation (a test keeps them equal)
+    )
+    escalation_interval_s: float = _env(
+        "GRIDFLOW_ESCALATION_INTERVAL_S", "How often each worker looks for SLA deadlines that have passed (督办).", 10.0
+    )
+    clock_offset_s: float = _env(
+        "GRIDFLOW_CLOCK_OFFSET_S",
+        "Seconds added to the processors' clock. 0 in production; drills and tests set it to jump past deadlines.",
+        0.0,
     )
     routing_dir: str = _env(
         "GRIDFLOW_ROUTING_DIR",

@@ -1,8 +1,10 @@
 """The case agent (案件): the one place a case's state changes, in order per case.
 
 It reads the case-commands topic, keyed by case id: an *open* (a numbered
-new report: classify-time answer in hand, it routes and dispatches) or a
-person's *action* (for now a return, 退回, which re-routes the case). A
+new report: classify-time answer in hand, it routes and dispatches), a
+person's *action* (sign, resolve, return … — :mod:`processors.lifecycle`
+decides; the verdict goes to the replies topic for the waiting intake) or a
+timer's *check* (raise the escalations that are due, once). A
 repeated open re-sends what the first one sent (same seq, same ids): the
 first sends may have been lost in a crash after the table was written, and
 every consumer recognises a repeat.
@@ -12,11 +14,13 @@ from __future__ import annotations
 
 import logging
 
+from processors.escalation import escalate
+from processors.lifecycle import allowed_actions, apply_action
 from processors.opening import open_case
+from processors.outcome import Applied
 from processors.pipeline import Pipeline
-from processors.returns import Applied, return_case
 from schemas.case import Case
-from schemas.case_flow import CaseAction, CaseCommand, CaseOpen
+from schemas.case_flow import ActionVerdict, CaseAction, CaseCommand, CaseOpen, EscalationCheck
 
 logger = logging.getLogger(__name__)
 
@@ -33,8 +37,10 @@ async def handle(p: Pipeline, command: CaseCommand | CaseOpen | CaseAction) -> N
     inner = command.root if isinstance(command, CaseCommand) else command
     if isinstance(inner, CaseOpen):
         await _open(p, inner)
-    else:
+    elif isinstance(inner, CaseAction):
         await _act(p, inner)
+    else:
+        await _check(p, inner)
 
 
 def _stored(p: Pipeline, key: bytes) -> Case | None:
@@ -59,32 +65,73 @@ async def _open(p: Pipeline, command: CaseOpen) -> None:
 
 
 async def _act(p: Pipeline, action: CaseAction) -> None:
+    """Apply a person's action; answer it on the replies topic (the intake is waiting)."""
     key = str(action.case_id).encode()
+    action_key = str(action.action_id).encode()
+    done = p.action_table.get(action_key)
+    if done is not None:  # the same action again (a retry): the same answer, no second change
+        await p.replies.send(key=action_key, value=ActionVerdict.model_validate(done))
+        return
     case = _stored(p, key)
     if case is None:
-        logger.warning("action %s on unknown case %s ignored", action.action_id, action.case_id)
+        verdict = ActionVerdict(
+            action_id=action.action_id, case_id=action.case_id, applied=False, code="not_found", message="案件不存在"
+        )
+    else:
+        outcome = apply_action(case, action, p.lifecycle)
+        if isinstance(outcome, Applied):
+            # Send first, then remember: after a crash in between, the re-delivered
+            # action is applied again to the old state and sends the same records
+            # (its time is the action's own), which consumers recognise by (case, seq).
+            await _publish(p, key, outcome.case, outcome.events, outcome.alerts)
+            p.case_table[key] = outcome.case.model_dump(mode="json")
+            verdict = ActionVerdict(
+                action_id=action.action_id,
+                case_id=action.case_id,
+                applied=True,
+                code="applied",
+                message="已办理",
+                state=outcome.case.state,
+                allowed=allowed_actions(outcome.case, action),
+                seq=outcome.case.seq,
+            )
+            logger.info("case %s: %s by %s → %s", case.case_no, action.action.value, action.actor_id, outcome.case.state.value)
+        else:
+            verdict = ActionVerdict(
+                action_id=action.action_id,
+                case_id=action.case_id,
+                applied=False,
+                code=outcome.code,
+                message=outcome.message,
+                state=outcome.state,
+                allowed=outcome.allowed,
+                seq=case.seq,
+            )
+    p.action_table[action_key] = verdict.model_dump(mode="json")
+    await p.replies.send(key=action_key, value=verdict)
+
+
+async def _check(p: Pipeline, check: EscalationCheck) -> None:
+    """A timer saw a deadline pass: raise what is due, once (the case remembers what it raised)."""
+    key = str(check.case_id).encode()
+    case = _stored(p, key)
+    if case is None:
         return
-    # The action's own (intake-stamped) time: a re-delivered action yields
-    # the very same events, which every consumer recognises by (case, seq).
-    outcome = return_case(
-        case,
-        action,
-        action.at,
-        rules=p.rules,
-        calendar=p.calendar,
-        min_confidence=p.settings.classifier_min_confidence,
-    )
-    if not isinstance(outcome, Applied):
-        logger.info("action %s on case %s refused: %s", action.action_id, case.case_no, outcome.message)
+    outcome = escalate(case, check.at, p.calendar)
+    if outcome is None:
         return
-    # Send first, then remember: after a crash in between, the re-delivered
-    # action is applied again to the old state and sends the same records.
     await _publish(p, key, outcome.case, outcome.events, outcome.alerts)
     p.case_table[key] = outcome.case.model_dump(mode="json")
-    logger.info("case %s returned by %s, now %s", case.case_no, case.lead_department, outcome.case.lead_department)
+    for event in outcome.events:
+        logger.info("case %s escalated: %s", case.case_no, event.payload)
 
 
 async def _publish(p: Pipeline, key: bytes, case: Case, events, alerts) -> None:  # type: ignore[no-untyped-def]
+    history = list(p.history_table.get(key) or [])
+    known = {e["seq"] for e in history}
+    fresh = [e.model_dump(mode="json") for e in events if e.seq not in known]
+    if fresh:
+        p.history_table[key] = history + fresh
     for event in events:
         await p.case_events.send(key=key, value=event)
     for alert in alerts:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
 
@@ -11,10 +11,13 @@ class Clock(Protocol):
 
 
 class SystemClock:
-    """Wall-clock time in UTC."""
+    """Wall-clock time in UTC, shifted by ``offset_s`` (0 in production; drills jump ahead with it)."""
+
+    def __init__(self, offset_s: float = 0.0) -> None:
+        self.offset = timedelta(seconds=offset_s)
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(timezone.utc) + self.offset
 
 
 class ManualClock:

@@ -41,6 +41,7 @@ def dispatch(
     common: dict[str, Any] = dict(
         seq=case.seq + 1,
         sla_clock=sla.clock,
+        sla_dispatch_minutes=sla.dispatch_minutes,
         dispatch_deadline=calendar.add(dispatch_clock_from, sla.dispatch_minutes, sla.clock),
         updated_at=at,
     )
@@ -62,7 +63,7 @@ def dispatch(
             suggested = {"suggested_lead": plan.lead, "suggested_co_handlers": list(plan.co_handlers)}
         payload = {"reason": plan.triage_reason, "dispatch_deadline": deadline, **suggested}
         event = event_for(updated, CaseEventType.TRIAGED, TRIAGE_DEPARTMENT, payload)
-        return updated, event, [_alert(updated, event, TRIAGE_DEPARTMENT, lead=True)]
+        return updated, event, [alert_for(updated, event, TRIAGE_DEPARTMENT, lead=True)]
 
     updated = case.model_copy(
         update=dict(
@@ -73,6 +74,9 @@ def dispatch(
             triage_reason=None,
             dispatched_at=case.dispatched_at or at,
             last_dispatched_at=at,
+            signed_at=None,
+            sla_sign_minutes=sla.sign_minutes,
+            sla_resolve_minutes=sla.resolve_minutes,
             sign_deadline=calendar.add(at, sla.sign_minutes, sla.clock),
             resolve_deadline=calendar.add(at, sla.resolve_minutes, sla.clock),
         )
@@ -88,7 +92,7 @@ def dispatch(
     }
     event = event_for(updated, CaseEventType.DISPATCHED, plan.lead, payload)
     alerts = [
-        _alert(updated, event, code, lead=code == plan.lead)
+        alert_for(updated, event, code, lead=code == plan.lead)
         for code in [plan.lead, *plan.co_handlers]
         if code not in bare_codes
     ]
@@ -119,10 +123,14 @@ def event_for(
     )
 
 
-def _alert(case: Case, event: CaseEvent, department: str, *, lead: bool) -> DepartmentAlert:
+def alert_for(
+    case: Case, event: CaseEvent, department: str, *, lead: bool, escalation: str | None = None
+) -> DepartmentAlert:
     """The alert ``department`` receives; the phone masked (DESIGN "Personal information")."""
     return DepartmentAlert(
         alert_id=f"{case.case_id}:{event.seq}:{department}",
+        kind="escalation" if escalation else "dispatch",
+        escalation=escalation,
         case_id=case.case_id,
         case_no=case.case_no,
         department=department,

@@ -125,6 +125,17 @@ def open_case(
             "classification": c.model_dump(mode="json"),
         },
     )
+    if report.handled_on_spot:
+        # 自行处置: recorded and closed at once, counted apart from dispatched cases.
+        closed = case.model_copy(
+            update=dict(seq=2, state=CaseState.CLOSED, on_the_spot=True, resolved_at=at, first_resolved_at=at,
+                        closed_at=at)
+        )
+        done = event_for(
+            closed, CaseEventType.RESOLVED_ON_SPOT, None, {"photos": list(report.photo_ids)},
+            actor_id=report.reporter_id, actor_role=report.reporter_role,
+        )
+        return closed, [accepted, done], []
     plan = plan_dispatch(c, town, rules, min_confidence)
     case, dispatched, alerts = dispatch(
         case,

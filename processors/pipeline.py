@@ -18,6 +18,7 @@ from classifier import ReportClassifier
 from district import Registry
 from gridflow.settings import Settings
 from processors.clock import Clock
+from processors.lifecycle import Context
 from routing import RuleSet, WorkingCalendar
 from schemas import topics as spec
 from schemas.codec import ModelCodec
@@ -38,6 +39,7 @@ class Pipeline:
     rejected: TopicT
     openings: TopicT
     commands: TopicT
+    replies: TopicT
     case_events: TopicT
     cases: TopicT
     #: report_id → {fingerprint, case_id, reporter_id, received_at}
@@ -48,6 +50,11 @@ class Pipeline:
     sequences: Any
     #: case_id → the case (schemas.case.Case as JSON)
     case_table: Any
+    #: action_id → the verdict given (schemas.case_flow.ActionVerdict as JSON): a retried action is answered again
+    action_table: Any
+    #: case_id → its events so far (schemas.case_event.CaseEvent as JSON, in seq order): GET /cases/{id}
+    history_table: Any
+    lifecycle: Context
     _alert_topics: dict[str, TopicT] = field(default_factory=dict)
 
     def topic(self, topic: spec.TopicSpec) -> TopicT:
@@ -79,6 +86,8 @@ TABLES = {
     "case-numbers": "case_id → case number",
     "case-sequences": "town-day → last number",
     "cases": "case_id → current case",
+    "case-actions": "action_id → verdict",
+    "case-history": "case_id → its events",
 }
 
 
@@ -112,7 +121,7 @@ def build(
     calendar: WorkingCalendar,
 ) -> Pipeline:
     """Create the Faust app, declare its topics and tables, and register every agent."""
-    from processors import accept, case, numbering, views
+    from processors import accept, case, numbering, timers, views
 
     worker_dir = settings.home / "faust" / f"{settings.worker_id}-{settings.worker_web_port}"
     worker_dir.mkdir(parents=True, exist_ok=True)
@@ -149,13 +158,22 @@ def build(
         rejected=topic_for(app, settings, spec.REPORTS_REJECTED.name, spec.REPORTS_REJECTED.record),
         openings=topic_for(app, settings, spec.CASE_OPENINGS.name, spec.CASE_OPENINGS.record),
         commands=topic_for(app, settings, spec.CASE_COMMANDS.name, spec.CASE_COMMANDS.record),
+        replies=topic_for(app, settings, spec.CASE_REPLIES.name, spec.CASE_REPLIES.record),
         case_events=topic_for(app, settings, spec.CASE_EVENTS.name, spec.CASE_EVENTS.record),
         cases=topic_for(app, settings, spec.CASES.name, spec.CASES.record),
         report_links=_table(app, settings, "report-links", TABLES["report-links"]),
         case_numbers=_table(app, settings, "case-numbers", TABLES["case-numbers"]),
         sequences=_table(app, settings, "case-sequences", TABLES["case-sequences"]),
         case_table=_table(app, settings, "cases", TABLES["cases"]),
+        action_table=_table(app, settings, "case-actions", TABLES["case-actions"]),
+        history_table=_table(app, settings, "case-history", TABLES["case-history"]),
+        lifecycle=Context(
+            rules=rules,
+            calendar=calendar,
+            min_confidence=settings.classifier_min_confidence,
+            departments=frozenset(d.code for d in registry.departments),
+        ),
     )
-    for module in (accept, numbering, case, views):
+    for module in (accept, numbering, case, timers, views):
         module.register(p)
     return p

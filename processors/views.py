@@ -38,3 +38,4 @@ def register(p: Pipeline) -> None:
 
     app.page("/reports/{report_id}/", name="report")(lookup(p.report_links, "report_id"))
     app.page("/cases/{case_id}/", name="case")(lookup(p.case_table, "case_id"))
+    app.page("/cases/{case_id}/history/", name="case-history")(lookup(p.history_table, "case_id"))

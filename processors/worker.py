@@ -34,7 +34,7 @@ def run_worker(settings: Settings) -> None:
         engine.close()
     except Exception as exc:  # the sink retries on its own; processing need not wait
         logger.warning("ClickHouse not reachable at start-up (%s); the sink will retry", exc)
-    pipeline = build(settings, SystemClock(), registry, classifier, rules, calendar)
+    pipeline = build(settings, SystemClock(settings.clock_offset_s), registry, classifier, rules, calendar)
     sink = ClickHouseSink(settings).start()
     worker = Worker(pipeline.app, loglevel=settings.log_level.lower(), quiet=True)
     try:

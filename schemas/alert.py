@@ -17,6 +17,8 @@ class DepartmentAlert(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     alert_id: str = Field(description="`<case_id>:<seq>:<department>`, so a re-sent alert is recognised")
+    kind: str = Field(default="dispatch", description="dispatch (派遣) or escalation (督办)")
+    escalation: str | None = Field(default=None, description="For an escalation: clock:level, e.g. sign:1")
     case_id: UUID
     case_no: str = Field(pattern=CASE_NUMBER)
     department: str = Field(pattern=DEPARTMENT_CODE, description="Who is alerted")

@@ -62,3 +62,20 @@ class Case(BaseModel):
     dispatch_deadline: datetime | None = None
     sign_deadline: datetime | None = None
     resolve_deadline: datetime | None = None
+    # Added by migration 0005 (lifecycle).
+    sla_dispatch_minutes: int | None = Field(default=None, ge=0, description="The SLA of this dispatch, on sla_clock")
+    sla_sign_minutes: int | None = Field(default=None, ge=0)
+    sla_resolve_minutes: int | None = Field(default=None, ge=0)
+    signed_at: datetime | None = Field(default=None, description="Latest sign (签收)")
+    first_resolved_at: datetime | None = None
+    resolved_at: datetime | None = Field(default=None, description="Latest resolve (办结)")
+    closed_at: datetime | None = None
+    reopen_count: int = Field(default=0, ge=0, description="返工 count")
+    extension_count: int = Field(default=0, ge=0, description="Approved extensions (延期)")
+    pending_request: str | None = Field(default=None, description="extension | suspension awaiting the centre")
+    pending_hours: int | None = Field(default=None, ge=0, description="Hours asked for by a pending extension")
+    suspended_at: datetime | None = Field(default=None, description="Set while suspended (挂起)")
+    escalations: list[str] = Field(default_factory=list, description="Raised automatic escalations, clock:level")
+    merged_into: UUID | None = None
+    on_the_spot: bool = Field(default=False, description="自行处置: closed by the reporter's own hand")
+    co_done: list[str] = Field(default_factory=list, description="Co-handlers that marked their part done")

@@ -9,7 +9,17 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from schemas.report import AcceptedReport
-from schemas.vocabulary import CASE_NUMBER, DEPARTMENT_CODE, GRID_ID, Category, Role, Severity
+from schemas.vocabulary import (
+    CASE_NUMBER,
+    DEPARTMENT_CODE,
+    GRID_ID,
+    PHOTO_ID,
+    CaseAction as CaseActionName,
+    CaseState,
+    Category,
+    Role,
+    Severity,
+)
 
 
 class Classification(BaseModel):
@@ -51,24 +61,71 @@ class CaseOpen(BaseModel):
     opening: CaseOpening
 
 
-class CaseAction(BaseModel):
-    """A person's action on a case (签收, 退回 …), keyed by case id; the actor comes from a token."""
+class CaseActionRequest(BaseModel):
+    """The body of ``POST /api/v1/cases/{case_id}/actions``: what the person asks, never who he is."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    action: CaseActionName = Field(description="sign, start, resolve, verify, reopen, return, … (办理动作)")
+    action_id: UUID | None = Field(
+        default=None, description="Optional idempotency key: a retry with the same id is applied once"
+    )
+    note: str | None = Field(default=None, max_length=2000, description="备注 / 办理说明")
+    reason: str | None = Field(
+        default=None, max_length=500, description="原因: required to return, reject, reopen, refuse or ask for time"
+    )
+    photos: list[Annotated[str, Field(pattern=PHOTO_ID)]] = Field(
+        default_factory=list, max_length=9, description="照片编号"
+    )
+    hours: int | None = Field(default=None, ge=1, le=24 * 60, description="延期: extra hours on the case's clock")
+    department: Annotated[str, Field(pattern=DEPARTMENT_CODE)] | None = Field(
+        default=None, description="人工分拨: the lead department to assign"
+    )
+    category: Category | None = Field(default=None, description="人工分拨: the corrected category")
+    subcategory: str | None = Field(default=None, max_length=64)
+    merge_into: UUID | None = Field(default=None, description="合并: the case this one duplicates")
+
+
+class CaseAction(CaseActionRequest):
+    """An action on its way to the case agent, keyed by case id; the actor comes from the token."""
 
     kind: Literal["action"] = "action"
     action_id: UUID = Field(description="Idempotency key: the same action sent twice is applied once")
     case_id: UUID
-    action: Literal["return"] = Field(description="What to do (the lifecycle adds the others)")
     actor_id: str = Field(min_length=1, max_length=64)
     actor_role: Role
     actor_department: Annotated[str, Field(pattern=DEPARTMENT_CODE)] | None = None
-    reason: str | None = Field(default=None, max_length=500, description="Why (required to return a case)")
+    actor_town: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None = None
     at: datetime = Field(description="Server time the action was received")
 
 
-class CaseCommand(RootModel[Annotated[Union[CaseOpen, CaseAction], Field(discriminator="kind")]]):
-    """Anything on the case-commands topic: an open or an action, told apart by ``kind``."""
+class EscalationCheck(BaseModel):
+    """A timer's nudge to the case agent: look at this case's deadlines now (督办检查)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["check"] = "check"
+    case_id: UUID
+    at: datetime = Field(description="The clock's time when the timer saw a deadline pass")
+
+
+class ActionVerdict(BaseModel):
+    """The case agent's answer to one action, on the replies topic, keyed by action id."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    action_id: UUID
+    case_id: UUID
+    applied: bool
+    code: str = Field(description="applied | forbidden | not_allowed | invalid | not_found")
+    message: str = Field(description="In Chinese, for the person who acted")
+    state: CaseState | None = None
+    allowed: list[str] = Field(default_factory=list, description="Actions this person may take now")
+    seq: int | None = None
+
+
+class CaseCommand(RootModel[Annotated[Union[CaseOpen, CaseAction, EscalationCheck], Field(discriminator="kind")]]):
+    """Anything on the case-commands topic: an open, an action or a deadline check, told apart by ``kind``."""
 
 
 class RejectedReport(BaseModel):

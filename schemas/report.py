@@ -17,10 +17,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from schemas.pii import personal
-from schemas.vocabulary import GRID_ID, Category, Datum, Role, Severity, SourceNetwork
+from schemas.vocabulary import GRID_ID, PHOTO_ID, Category, Datum, Role, Severity, SourceNetwork
 
 PHONE = r"^1[3-9]\d{9}$"
-PHOTO_ID = r"^[0-9a-f]{32}$"
 
 
 class Point(BaseModel):
@@ -54,6 +53,9 @@ class Report(BaseModel):
     occurred_at: AwareDatetime = Field(description="发生时间 from the device, with its UTC offset")
     photo_ids: list[Annotated[str, Field(pattern=PHOTO_ID)]] = Field(
         default_factory=list, max_length=9, description="Ids of photos uploaded beforehand (at most 9)"
+    )
+    handled_on_spot: bool = Field(
+        default=False, description="自行处置: the reporter already fixed it; the case is recorded and closed at once"
     )
 
     @model_validator(mode="after")

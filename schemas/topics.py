@@ -10,7 +10,7 @@ from schemas.account import Account
 from schemas.alert import DepartmentAlert
 from schemas.case import Case
 from schemas.case_event import CaseEvent
-from schemas.case_flow import CaseCommand, CaseOpening, RejectedReport
+from schemas.case_flow import ActionVerdict, CaseCommand, CaseOpening, RejectedReport
 from schemas.report import AcceptedReport
 
 
@@ -33,6 +33,9 @@ CASE_OPENINGS = TopicSpec("case-openings", CaseOpening, "town", "New reports wai
 CASE_COMMANDS = TopicSpec(
     "case-commands", CaseCommand, "case_id", "Opens and actions for the case agent (one writer per case, in order)."
 )
+CASE_REPLIES = TopicSpec(
+    "case-replies", ActionVerdict, "action_id", "The case agent's verdict on each action, for the waiting intake."
+)
 CASE_EVENTS = TopicSpec("case-events", CaseEvent, "case_id", "Every state change of every case.")
 CASES = TopicSpec("cases", Case, "case_id", "The case after each change (versioned by seq).")
 ACCOUNTS = TopicSpec(
@@ -46,7 +49,7 @@ ACCOUNTS = TopicSpec(
 ALERTS_PREFIX = "alerts."
 ALERTS_RECORD = DepartmentAlert
 
-ALL = (REPORTS, REPORTS_REJECTED, CASE_OPENINGS, CASE_COMMANDS, CASE_EVENTS, CASES, ACCOUNTS)
+ALL = (REPORTS, REPORTS_REJECTED, CASE_OPENINGS, CASE_COMMANDS, CASE_REPLIES, CASE_EVENTS, CASES, ACCOUNTS)
 
 
 def alerts_topic(department: str) -> str:

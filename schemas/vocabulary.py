@@ -75,6 +75,44 @@ class CaseEventType(str, Enum):
     DISPATCHED = "dispatched"  # 任务派遣
     TRIAGED = "triaged"  # 转人工分拨 (the command centre must place or classify it)
     RETURNED = "returned"  # 退回 (the lead says it is not theirs)
+    SIGNED = "signed"  # 签收
+    STARTED = "started"  # 开始处置
+    RESOLVED = "resolved"  # 办结
+    CLOSED = "closed"  # 核查结案
+    REOPENED = "reopened"  # 返工 (verification failed)
+    REJECTED = "rejected"  # 不予受理 (invalid report)
+    MERGED = "merged"  # 合并 (duplicate of another case)
+    EXTENSION_REQUESTED = "extension_requested"  # 延期申请
+    SUSPENSION_REQUESTED = "suspension_requested"  # 挂起申请
+    APPROVED = "approved"  # 同意 (an extension or suspension)
+    REFUSED = "refused"  # 不同意
+    RESUMED = "resumed"  # 恢复办理 (end of a suspension)
+    ESCALATED = "escalated"  # 督办 (automatic at a deadline, or by the command centre)
+    NOTE = "note"  # 备注 (lead, co-handler or command centre)
+    PART_DONE = "part_done"  # 协办完成 (a co-handler's part)
+    RESOLVED_ON_SPOT = "resolved_on_spot"  # 自行处置 (the grid worker fixed it himself)
+
+
+class CaseAction(str, Enum):
+    """What a person can ask of a case (POST /api/v1/cases/{id}/actions)."""
+
+    SIGN = "sign"  # 签收
+    START = "start"  # 开始处置
+    RESOLVE = "resolve"  # 办结
+    VERIFY = "verify"  # 核查通过, 结案
+    REOPEN = "reopen"  # 核查不通过, 返工
+    RETURN = "return"  # 退回
+    REJECT = "reject"  # 不予受理
+    MERGE = "merge"  # 合并到另一案件
+    ASSIGN = "assign"  # 人工分拨 (from triage)
+    REQUEST_EXTENSION = "request_extension"  # 申请延期
+    REQUEST_SUSPENSION = "request_suspension"  # 申请挂起/缓办
+    APPROVE = "approve"  # 同意申请
+    REFUSE = "refuse"  # 不同意申请
+    RESUME = "resume"  # 恢复办理
+    ESCALATE = "escalate"  # 督办
+    NOTE = "note"  # 备注
+    PART_DONE = "part_done"  # 协办完成
 
 
 class Role(str, Enum):
@@ -93,3 +131,4 @@ DEPARTMENT_CODE = r"^[A-Z]+(-[A-Z]+)?$"
 TOWN_CODE = r"^[A-Z]{2}$"
 GRID_ID = r"^[A-Z]{2}-\d{2}-\d{2}$"
 CASE_NUMBER = r"^[A-Z]{2}-\d{8}-\d{4,}$"
+PHOTO_ID = r"^[0-9a-f]{32}$"

@@ -12,18 +12,21 @@ class Permission(str, Enum):
     REPORT_READ_OWN = "report:read-own"  # 查看本人上报
     REPORT_READ_ANY = "report:read-any"  # 查看全部上报
     GRIDS_READ = "grids:read"  # 网格目录
+    CASE_ACT = "case:act"  # 办理案件 (what exactly: the lifecycle decides by the actor's standing)
+    CASE_READ = "case:read"  # 查看案件 (which: by standing, or any for the centre and admins)
 
 
 _EVERYONE = frozenset({Permission.GRIDS_READ})
 
 GRANTS: dict[Role, frozenset[Permission]] = {
-    Role.GRID_WORKER: _EVERYONE | {Permission.REPORT_CREATE, Permission.REPORT_READ_OWN},
-    Role.INTEGRATOR: _EVERYONE | {Permission.REPORT_CREATE, Permission.REPORT_READ_OWN},
+    Role.GRID_WORKER: _EVERYONE | {Permission.REPORT_CREATE, Permission.REPORT_READ_OWN, Permission.CASE_ACT, Permission.CASE_READ},
+    Role.INTEGRATOR: _EVERYONE | {Permission.REPORT_CREATE, Permission.REPORT_READ_OWN, Permission.CASE_ACT, Permission.CASE_READ},
     # The command centre also takes reports by phone (12345 operators).
-    Role.COMMAND_CENTRE: _EVERYONE | {Permission.REPORT_CREATE, Permission.REPORT_READ_ANY},
-    Role.ADMIN: _EVERYONE | {Permission.REPORT_READ_ANY},
-    Role.DEPARTMENT_STAFF: _EVERYONE,
-    Role.DEPARTMENT_HEAD: _EVERYONE,
+    Role.COMMAND_CENTRE: _EVERYONE
+    | {Permission.REPORT_CREATE, Permission.REPORT_READ_ANY, Permission.CASE_ACT, Permission.CASE_READ},
+    Role.ADMIN: _EVERYONE | {Permission.REPORT_READ_ANY, Permission.CASE_READ},
+    Role.DEPARTMENT_STAFF: _EVERYONE | {Permission.CASE_ACT, Permission.CASE_READ},
+    Role.DEPARTMENT_HEAD: _EVERYONE | {Permission.CASE_ACT, Permission.CASE_READ},
     Role.SYSTEM: frozenset(),
 }
 

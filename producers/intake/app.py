@@ -21,12 +21,15 @@ from pydantic import BaseModel
 from district import load_registry
 from gridflow.accounts.directory import AccountDirectory
 from gridflow.accounts.policy import Permission, allowed
+from gridflow.settings import Settings
 from producers.intake import errors
 from producers.intake.auth import require
+from producers.intake.case_api import add_case_routes
 from producers.intake.cases import CaseReader, WorkersUnavailable
 from producers.intake.errors import ApiError, unavailable
 from producers.intake.index import ReportIndex
 from producers.intake.redrive import Redrive
+from producers.intake.verdicts import Verdicts
 from producers.intake.writer import KafkaUnavailable, ReportWriter
 from schemas.account import Account
 from schemas.pii import mask_phone
@@ -84,6 +87,8 @@ def create_app(
     index: ReportIndex,
     writer: ReportWriter,
     cases: CaseReader,
+    verdicts: Verdicts,
+    settings: Settings,
     redrive: Redrive | None = None,
 ) -> FastAPI:
     """The intake application; the caller owns the Kafka-facing parts passed in."""
@@ -92,6 +97,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         directory.start()
         index.start()
+        verdicts.start()
         follow_up = asyncio.create_task(redrive.run()) if redrive else None
         try:
             yield
@@ -100,6 +106,7 @@ def create_app(
                 follow_up.cancel()
             await cases.close()
             await asyncio.to_thread(writer.close)
+            verdicts.stop()
             index.stop()
             directory.stop()
 
@@ -200,6 +207,8 @@ def create_app(
     async def get_grids(account: Account = Depends(require(Permission.GRIDS_READ))) -> list[GridEntry]:
         """Every grid of the district registry (id, name, town, village)."""
         return grid_list
+
+    add_case_routes(app, settings=settings, writer=writer, verdicts=verdicts, cases=cases)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, Any]:

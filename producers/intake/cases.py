@@ -51,5 +51,9 @@ class CaseReader:
         """The case as the case agent holds it, or None if not opened yet."""
         return await self._get(f"/cases/{case_id}/")
 
+    async def history(self, case_id: str) -> list[dict[str, Any]] | None:
+        """The case's events so far, in order, or None."""
+        return await self._get(f"/cases/{case_id}/history/")  # type: ignore[return-value]
+
     async def close(self) -> None:
         await self._client.aclose()

@@ -11,6 +11,7 @@ from producers.intake.app import create_app
 from producers.intake.cases import CaseReader
 from producers.intake.index import ReportIndex
 from producers.intake.redrive import Redrive
+from producers.intake.verdicts import Verdicts
 from producers.intake.writer import ReportWriter
 
 
@@ -22,6 +23,8 @@ def build_app(settings: Settings):  # type: ignore[no-untyped-def]
         index=index,
         writer=writer,
         cases=cases,
+        verdicts=Verdicts(settings),
+        settings=settings,
         redrive=Redrive(settings, index, cases, writer),
     )
 

@@ -11,8 +11,9 @@ from kafka.errors import KafkaError
 
 from gridflow.kafka import producer
 from gridflow.settings import Settings
+from schemas.case_flow import CaseAction
 from schemas.report import AcceptedReport
-from schemas.topics import REPORTS
+from schemas.topics import CASE_COMMANDS, REPORTS
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ class ReportWriter:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.topic = settings.topic(REPORTS.name)
+        self.commands_topic = settings.topic(CASE_COMMANDS.name)
         self._producer: KafkaProducer | None = None
         self._lock = threading.Lock()
 
@@ -50,20 +52,24 @@ class ReportWriter:
             except Exception:  # closing a broken producer may fail too
                 pass
 
-    def _write(self, report: AcceptedReport) -> None:
+    def _send(self, topic: str, key: str, value: bytes) -> None:
         try:
-            future = self._get().send(
-                self.topic, key=str(report.report_id).encode(), value=report.model_dump_json().encode()
-            )
+            future = self._get().send(topic, key=key.encode(), value=value)
             future.get(timeout=self.settings.intake_produce_timeout_s)
         except (KafkaError, OSError) as exc:
-            logger.warning("Kafka did not take report %s: %s", report.report_id, exc)
+            logger.warning("Kafka did not take %s on %s: %s", key, topic, exc)
             self._reset()
             raise KafkaUnavailable(str(exc)) from exc
 
     async def write(self, report: AcceptedReport) -> None:
         """Return once Kafka acknowledged ``report``; raise KafkaUnavailable otherwise."""
-        await asyncio.to_thread(self._write, report)
+        await asyncio.to_thread(self._send, self.topic, str(report.report_id), report.model_dump_json().encode())
+
+    async def write_action(self, action: CaseAction) -> None:
+        """Send a person's action to the case agent (keyed by case id, so it is applied in order)."""
+        await asyncio.to_thread(
+            self._send, self.commands_topic, str(action.case_id), action.model_dump_json().encode()
+        )
 
     def close(self) -> None:
         self._reset()

@@ -8,7 +8,9 @@ from uuid import UUID, uuid4
 import pytest
 
 from processors.opening import case_id_for, open_case
-from processors.returns import Applied, Refusal, return_case
+from district import load_registry
+from processors.lifecycle import Context, apply_action
+from processors.outcome import Applied, Refusal
 from routing import TRIAGE_DEPARTMENT, load_calendar, load_rules
 from schemas.case import Case
 from schemas.case_flow import CaseAction, CaseOpen, CaseOpening, Classification
@@ -18,6 +20,7 @@ from schemas.vocabulary import Category, CaseEventType, CaseState, Datum, Role, 
 RECEIVED = datetime(2026, 11, 25, 1, 0, tzinfo=timezone.utc)  # Wednesday 09:00 in Shanghai
 OPENED = RECEIVED + timedelta(seconds=2)
 RULES, CALENDAR = load_rules(), load_calendar()
+CONTEXT = Context(RULES, CALENDAR, 0.45, frozenset(d.code for d in load_registry().departments))
 REPORT_ID = UUID("0b4c8f7e-3a51-4a36-9f8e-6f2d1c9a7b10")
 
 
@@ -121,7 +124,7 @@ def _return(
         reason=reason,
         at=OPENED + timedelta(minutes=20),
     )
-    return return_case(case, action, action.at, rules=RULES, calendar=CALENDAR, min_confidence=0.45)
+    return apply_action(case, action, CONTEXT)
 
 
 def test_a_return_reroutes_without_the_returner_and_a_second_goes_to_triage() -> None:
