@@ -7,6 +7,8 @@ import dataclasses
 import json
 import logging
 import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Callable
 
 from gridflow.settings import Settings
@@ -75,6 +77,37 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     from gridflow.demo import run_demo
 
     return run_demo(settings, rate=args.rate, duration=args.duration, workers=args.workers)
+
+
+def _report(settings: Settings, args: argparse.Namespace) -> int:
+    """The indicator table for a period, grouped as asked, in the format asked."""
+    from analytics.indicators import case_rows, indicators
+    from analytics.report import render, title_for
+    from gridflow.clickhouse import ServerEngine
+
+    since, until = _day_start(args.since), _day_start(args.until, end=True)
+    as_of = _day_start(args.as_of) if args.as_of else datetime.now(timezone.utc)
+    engine = ServerEngine.from_settings(settings)
+    try:
+        rows = indicators(case_rows(engine, settings.clickhouse_database, as_of, since, until), args.by, as_of)
+    finally:
+        engine.close()
+    target = args.out or Path(f"gridflow-report-{args.by}-{args.since}-{args.until}.xlsx")
+    out = render(rows, args.format, title=title_for(args.by, since, until, as_of), out=target)
+    print(f"写入 written: {out}" if args.format == "xlsx" else out, end="\n" if args.format == "xlsx" else "")
+    return 0
+
+
+def _day_start(text: str, end: bool = False) -> datetime:
+    """A date (Asia/Shanghai; ``end``: the day after it, so --until is inclusive) or an ISO time."""
+    from analytics.indicators import SHANGHAI
+
+    when = datetime.fromisoformat(text)
+    if len(text) == 10:  # a bare date
+        when = when.replace(tzinfo=SHANGHAI) + (timedelta(days=1) if end else timedelta())
+    elif when.tzinfo is None:
+        when = when.replace(tzinfo=SHANGHAI)
+    return when.astimezone(timezone.utc)
 
 
 def _classify(settings: Settings, args: argparse.Namespace) -> int:
@@ -157,6 +190,15 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("classify", help="classify and route JSON lines from stdin ({\"text\": ...})")
     p.set_defaults(run=_classify)
+
+    p = sub.add_parser("report", help="the indicator table (综合评价) for a period, from ClickHouse")
+    p.add_argument("--since", required=True, help="first day (YYYY-MM-DD, Asia/Shanghai) or an ISO time")
+    p.add_argument("--until", required=True, help="last day, inclusive (YYYY-MM-DD) or an ISO time (exclusive)")
+    p.add_argument("--by", default="department", choices=["department", "town", "grid", "category", "day"])
+    p.add_argument("--format", default="table", choices=["table", "csv", "json", "xlsx"])
+    p.add_argument("--out", type=Path, help="the .xlsx file (default: gridflow-report-<by>-<since>-<until>.xlsx)")
+    p.add_argument("--as-of", dest="as_of", help="count as things stood then (default: now)")
+    p.set_defaults(run=_report)
 
     p = sub.add_parser("settings", help="list every setting, its environment variable and value")
     p.set_defaults(run=_settings)

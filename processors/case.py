@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 
 from processors.escalation import escalate
+from processors.facts import with_facts
 from processors.lifecycle import allowed_actions, apply_action
 from processors.opening import open_case
 from processors.outcome import Applied
@@ -60,7 +61,7 @@ async def _open(p: Pipeline, command: CaseOpen) -> None:
     )
     await _publish(p, key, existing or case, events, alerts)
     if existing is None:
-        p.case_table[key] = case.model_dump(mode="json")
+        _remember(p, key, case)
         logger.info("case %s opened for report %s, lead %s", case.case_no, case.report_id, case.lead_department)
 
 
@@ -84,7 +85,7 @@ async def _act(p: Pipeline, action: CaseAction) -> None:
             # action is applied again to the old state and sends the same records
             # (its time is the action's own), which consumers recognise by (case, seq).
             await _publish(p, key, outcome.case, outcome.events, outcome.alerts)
-            p.case_table[key] = outcome.case.model_dump(mode="json")
+            _remember(p, key, outcome.case)
             verdict = ActionVerdict(
                 action_id=action.action_id,
                 case_id=action.case_id,
@@ -121,12 +122,18 @@ async def _check(p: Pipeline, check: EscalationCheck) -> None:
     if outcome is None:
         return
     await _publish(p, key, outcome.case, outcome.events, outcome.alerts)
-    p.case_table[key] = outcome.case.model_dump(mode="json")
+    _remember(p, key, outcome.case)
     for event in outcome.events:
         logger.info("case %s escalated: %s", case.case_no, event.payload)
 
 
+def _remember(p: Pipeline, key: bytes, case: Case) -> None:
+    """Store the case, with its facts, in the case table (the agent's own state)."""
+    p.case_table[key] = with_facts(case).model_dump(mode="json")
+
+
 async def _publish(p: Pipeline, key: bytes, case: Case, events, alerts) -> None:  # type: ignore[no-untyped-def]
+    """Send the events, the alerts and the case row (with its facts), and keep the history."""
     history = list(p.history_table.get(key) or [])
     known = {e["seq"] for e in history}
     fresh = [e.model_dump(mode="json") for e in events if e.seq not in known]
@@ -136,4 +143,4 @@ async def _publish(p: Pipeline, key: bytes, case: Case, events, alerts) -> None:
         await p.case_events.send(key=key, value=event)
     for alert in alerts:
         await p.alerts(alert.department).send(key=key, value=alert)
-    await p.cases.send(key=key, value=case)
+    await p.cases.send(key=key, value=with_facts(case))

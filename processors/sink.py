@@ -39,14 +39,18 @@ logger = logging.getLogger(__name__)
 
 RowsOf = Callable[[bytes], Iterable[dict[str, Any]]]
 
-#: topic → (table, how one message becomes rows)
-WIRING: dict[str, tuple[Table, RowsOf]] = {
+def _case_rows(raw: bytes) -> list[dict[str, Any]]:
+    return [row(Case.model_validate_json(raw))]
+
+
+#: topic → the tables it feeds, each with how one message becomes rows
+WIRING: dict[str, tuple[tuple[Table, RowsOf], ...]] = {
     topics.CASE_OPENINGS.name: (
-        tables.REPORTS,
-        lambda raw: [row((o := CaseOpening.model_validate_json(raw)).report, case_id=o.case_id)],
+        (tables.REPORTS, lambda raw: [row((o := CaseOpening.model_validate_json(raw)).report, case_id=o.case_id)]),
     ),
-    topics.CASES.name: (tables.CASES, lambda raw: [row(Case.model_validate_json(raw))]),
-    topics.CASE_EVENTS.name: (tables.CASE_EVENTS, lambda raw: [row(CaseEvent.model_validate_json(raw))]),
+    # The current case (FINAL keeps the latest) and every version of it (as-of indicators).
+    topics.CASES.name: ((tables.CASES, _case_rows), (tables.CASE_VERSIONS, _case_rows)),
+    topics.CASE_EVENTS.name: ((tables.CASE_EVENTS, lambda raw: [row(CaseEvent.model_validate_json(raw))]),),
 }
 
 
@@ -134,9 +138,9 @@ class ClickHouseSink:
                 while count < self.settings.sink_batch_rows and time.monotonic() < deadline:
                     polled = consumer.poll(timeout_ms=100, max_records=self.settings.sink_batch_rows - count)
                     for tp, messages in polled.items():
-                        table, rows_of = WIRING[tp.topic[prefix:]]
                         for m in messages:
-                            batch.setdefault(table.name, []).extend(rows_of(m.value))
+                            for table, rows_of in WIRING[tp.topic[prefix:]]:
+                                batch.setdefault(table.name, []).extend(rows_of(m.value))
                             count += 1
                 if not batch:
                     continue

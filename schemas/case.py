@@ -79,3 +79,11 @@ class Case(BaseModel):
     merged_into: UUID | None = None
     on_the_spot: bool = Field(default=False, description="自行处置: closed by the reporter's own hand")
     co_done: list[str] = Field(default_factory=list, description="Co-handlers that marked their part done")
+    # Response-time facts (DESIGN "Indicators"), set by processors.facts at every change.
+    dispatch_seconds: int | None = Field(default=None, ge=0, description="Receipt → first dispatch")
+    sign_seconds: int | None = Field(default=None, ge=0, description="Latest dispatch → sign")
+    resolve_seconds: int | None = Field(default=None, ge=0, description="Latest dispatch → latest resolve")
+    close_seconds: int | None = Field(default=None, ge=0, description="Receipt → close")
+    sign_met: bool | None = Field(default=None, description="Signed by its sign deadline (None until signed)")
+    resolve_met: bool | None = Field(default=None, description="Latest resolve by the current resolve deadline")
+    return_count: int = Field(default=0, ge=0, description="退回 count")

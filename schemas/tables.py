@@ -11,7 +11,10 @@ from schemas.report import AcceptedReport
 REPORTS = Table("reports", AcceptedReport, extra=(("case_id", "UUID"),))
 #: One row per case and version ``seq``; read with ``FINAL`` or ``argMax(…, seq)``.
 CASES = Table("cases", Case)
+#: Every version of every case, kept: ``ORDER BY (case_id, seq)``, so only a re-delivered
+#: version collapses. The indicators read the case as it stood at a time from it.
+CASE_VERSIONS = Table("case_versions", Case)
 #: The case-event log, keyed by ``(case_id, seq)``.
 CASE_EVENTS = Table("case_events", CaseEvent)
 
-ALL = (REPORTS, CASES, CASE_EVENTS)
+ALL = (REPORTS, CASES, CASE_VERSIONS, CASE_EVENTS)

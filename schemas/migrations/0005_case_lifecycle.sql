@@ -1,7 +1,8 @@
 -- The lifecycle (issue: case lifecycle, SLA clocks and escalation): per case,
 -- the SLA of its current dispatch, the times of sign/resolve/close, rework
 -- and extension counts, pending requests, suspension, raised escalations,
--- merges, on-the-spot resolution and co-handlers' parts.
+-- merges, on-the-spot resolution, co-handlers' parts, and the response-time
+-- facts the processors compute (durations, SLA met, return count).
 ALTER TABLE {database}.cases
     ADD COLUMN sla_dispatch_minutes Nullable(UInt64),
     ADD COLUMN sla_sign_minutes Nullable(UInt64),
@@ -18,7 +19,14 @@ ALTER TABLE {database}.cases
     ADD COLUMN escalations Array(String),
     ADD COLUMN merged_into Nullable(UUID),
     ADD COLUMN on_the_spot UInt8,
-    ADD COLUMN co_done Array(String);
+    ADD COLUMN co_done Array(String),
+    ADD COLUMN dispatch_seconds Nullable(UInt64),
+    ADD COLUMN sign_seconds Nullable(UInt64),
+    ADD COLUMN resolve_seconds Nullable(UInt64),
+    ADD COLUMN close_seconds Nullable(UInt64),
+    ADD COLUMN sign_met Nullable(UInt8),
+    ADD COLUMN resolve_met Nullable(UInt8),
+    ADD COLUMN return_count UInt64;
 
 -- 自行处置 on the report, in the record's field order.
 ALTER TABLE {database}.reports

@@ -1,0 +1,180 @@
+"""DESIGN's worked example, reproduced exactly: four P2 cases, indicators as of 2026-11-05 00:00.
+
+The cases are worked through the real state machine (processors.lifecycle);
+the indicators are computed twice — from the case versions in memory, and
+from the same versions written to ClickHouse (chdb) and read back by the
+report's SQL — and both must give DESIGN's figures.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from analytics.indicators import COLUMNS, case_rows, indicators
+from district import load_registry
+from gridflow.clickhouse import EmbeddedEngine, ServerEngine
+from processors.facts import with_facts
+from processors.lifecycle import Context, apply_action
+from processors.opening import case_id_for, open_case
+from processors.outcome import Applied
+from routing import load_calendar, load_rules
+from schemas import migrate
+from schemas.case import Case
+from schemas.case_flow import CaseAction, CaseOpen, CaseOpening, Classification
+from schemas.clickhouse import row
+from schemas.report import AcceptedReport, Report
+from schemas.vocabulary import CaseAction as Act, Category, Role, Severity
+
+SH = datetime.fromisoformat("2026-11-02T09:00:00+08:00").tzinfo
+CTX = Context(load_rules(), load_calendar(), 0.45, frozenset(d.code for d in load_registry().departments))
+AS_OF = datetime(2026, 11, 5, 0, 0, tzinfo=SH)
+REPORTER = "wgy-01"
+
+
+def at(day: int, hh: int, mm: int = 0) -> datetime:
+    return datetime(2026, 11, day, hh, mm, tzinfo=SH)
+
+
+class Worked:
+    """One case and every version it passed through."""
+
+    def __init__(self, category: Category, subcategory: str, grid: str) -> None:
+        report_id = uuid.uuid4()
+        report = AcceptedReport.stamp(
+            Report(report_id=report_id, grid_id=grid, reporter_phone="13812345678", title="示例案件",
+                   description="示例", occurred_at=at(2, 8, 50)),
+            reporter_id=REPORTER, reporter_role=Role.GRID_WORKER, received_at=at(2, 8, 55),
+        )
+        opening = CaseOpening(
+            case_id=case_id_for(report_id), town=grid[:2], day="20261102", grid_id=grid, report=report,
+            classification=Classification(category=category, subcategory=subcategory, severity=Severity.P2,
+                                          confidence=0.9, severity_source="model"),
+        )
+        case, _, _ = open_case(CaseOpen(case_no=f"{grid[:2]}-20261102-0001", opening=opening), at(2, 9),
+                               rules=CTX.rules, calendar=CTX.calendar, min_confidence=0.45)
+        self.versions: list[Case] = [with_facts(case)]
+
+    @property
+    def case(self) -> Case:
+        return self.versions[-1]
+
+    def act(self, action: Act, when: datetime, *, who: str, role: Role, actor_department: str | None = None,
+            **fields: Any) -> None:
+        command = CaseAction(action=action, action_id=uuid.uuid4(), case_id=self.case.case_id, actor_id=who,
+                             actor_role=role, actor_department=actor_department, at=when, **fields)
+        outcome = apply_action(self.case, command, CTX)
+        assert isinstance(outcome, Applied), outcome
+        self.versions.append(with_facts(outcome.case))
+
+    def lead(self, action: Act, when: datetime, **fields: Any) -> None:
+        self.act(action, when, who="clerk", role=Role.DEPARTMENT_STAFF, actor_department=self.case.lead_department,
+                 **fields)
+
+    def reporter(self, action: Act, when: datetime, **fields: Any) -> None:
+        self.act(action, when, who=REPORTER, role=Role.GRID_WORKER, **fields)
+
+    def centre(self, action: Act, when: datetime, **fields: Any) -> None:
+        self.act(action, when, who="duty", role=Role.COMMAND_CENTRE, **fields)
+
+
+def worked_example() -> list[Worked]:
+    a = Worked(Category.URBAN, "street_light", "XL-02-03")
+    a.lead(Act.SIGN, at(2, 9, 30))
+    a.lead(Act.RESOLVE, at(2, 18), note="已修复")
+    a.reporter(Act.VERIFY, at(2, 19))
+
+    b = Worked(Category.URBAN, "street_light", "XL-02-03")
+    b.lead(Act.SIGN, at(2, 12))
+    b.lead(Act.RESOLVE, at(3, 8), note="已修复")
+    b.reporter(Act.REOPEN, at(3, 9), reason="灯还是不亮")
+    assert b.case.resolve_deadline == at(4, 9)  # "new deadline 11-04 09:00"
+    b.lead(Act.RESOLVE, at(3, 15), note="更换线路")
+    b.reporter(Act.VERIFY, at(3, 16))
+
+    # C: its lead (the police station) returns it; no other lead is left by the rules,
+    # so the command centre re-dispatches it by hand at 10:00 to another department.
+    c = Worked(Category.SECURITY, "theft_suspicious", "BC-01-01")
+    c.lead(Act.RETURN, at(2, 9, 40), reason="不属于本所辖区")
+    assert c.case.state.value == "triage"
+    c.centre(Act.ASSIGN, at(2, 10), department="SFS-BC")
+    assert (c.case.sign_deadline, c.case.resolve_deadline) == (at(2, 12), at(3, 10))
+    c.lead(Act.SIGN, at(2, 10, 30))
+
+    d = Worked(Category.URBAN, "street_light", "XL-02-03")
+    return [a, b, c, d]
+
+
+def _as_rows(cases: list[Worked]) -> list[dict[str, Any]]:
+    """The versions as of AS_OF, in the shape case_rows() gives (what the SQL does, done by hand)."""
+    out = []
+    for w in cases:
+        latest = [v for v in w.versions if v.updated_at <= AS_OF][-1]
+        source = {"lead": "lead_department", "grid": "grid_id"}
+        out.append({c: (str(latest.case_id) if c == "case_id" else getattr(latest, source.get(c, c)))
+                    for c in COLUMNS})
+        out[-1]["state"] = latest.state.value
+        out[-1]["category"] = latest.category.value if latest.category else None
+    return out
+
+
+EXPECTED = {"dispatched": 4, "及时签收率": 0.5, "按期办结率": 0.5, "结案率": 0.5, "返工率": 0.5, "退回率": 0.25,
+            "sign_p50_s": 1800}
+
+
+def _check(total: dict[str, Any]) -> None:
+    assert {k: total[k] for k in EXPECTED} == EXPECTED
+
+
+def test_the_worked_example_in_memory() -> None:
+    rows = indicators(_as_rows(worked_example()), "department", AS_OF)
+    _check(rows[-1])
+    by_department = {r["key"]: r for r in rows}
+    # C's return counts against the police station that returned it, not the office that has it now.
+    assert (by_department["PCS-BC"]["returned"], by_department["PCS-BC"]["dispatched"]) == (1, 0)
+    assert by_department["SFS-BC"]["退回率"] == 0.0 and by_department["SFS-BC"]["及时签收率"] == 1.0
+
+
+def _through(engine: Any, database: str) -> None:
+    migrate.apply(engine, database)
+    cases = worked_example()
+    engine.insert(f"{database}.case_versions", [row(v) for w in cases for v in w.versions])
+    since, until = at(2, 0), at(3, 0)
+    rows = case_rows(engine, database, AS_OF, since, until)
+    assert len(rows) == 4
+    _check(indicators(rows, "department", AS_OF)[-1])
+    # As of an earlier moment things stood otherwise: at 11-02 12:30, A and C signed in time,
+    # B signed late, D past its deadline unsigned.
+    early = indicators(case_rows(engine, database, at(2, 12, 30), since, until), "town", at(2, 12, 30))[-1]
+    assert (early["signed_on_time"], early["sign_base"], early["closed"]) == (2, 4, 0)
+
+
+def test_the_worked_example_through_chdb(tmp_path: Path) -> None:
+    engine = EmbeddedEngine(str(tmp_path / "chdb"))
+    try:
+        _through(engine, "gf")
+    finally:
+        engine.close()
+
+
+@pytest.mark.integration
+def test_the_worked_example_through_the_debian_server(stack: Any) -> None:
+    engine = ServerEngine.from_settings(stack)
+    engine.execute("DROP DATABASE IF EXISTS t_worked_example")
+    try:
+        _through(engine, "t_worked_example")
+    finally:
+        engine.execute("DROP DATABASE IF EXISTS t_worked_example")
+        engine.close()
+
+
+@pytest.mark.parametrize("by", ["department", "town", "grid", "category", "day"])
+def test_every_grouping_adds_up_to_the_total(by: str) -> None:
+    rows = indicators(_as_rows(worked_example()), by, AS_OF)
+    total = rows[-1]
+    for key in ("signed_on_time", "sign_base", "resolved_on_time", "resolve_base", "closed"):
+        assert sum(r[key] for r in rows[:-1]) == total[key], key
