@@ -1,8 +1,8 @@
 """The district's indicators (综合评价), as DESIGN "Indicators" defines them.
 
 Two steps. :func:`case_rows` reads, from ClickHouse, every case *as it stood
-at the as-of time*: the latest version (``argMax(…, seq)``) among the rows
-written up to then. :func:`indicators` then groups and counts, in Python,
+at the as-of time*: its latest version among those written up to then
+(``case_versions`` keeps them all). :func:`indicators` then groups and counts, in Python,
 with DESIGN's formulas:
 
 - a case belongs to the period (and the day, Asia/Shanghai) of its **first**
@@ -51,16 +51,23 @@ class Engine(Protocol):
 
 
 def case_rows_sql(database: str, as_of: datetime, since: datetime, until: datetime) -> str:
-    """SQL for every case of the period as it stood at ``as_of`` (runs on 18.16 and chdb)."""
-    picks = ",\n    ".join(
-        "toString(case_id) AS case_id" if c == "case_id" else f"argMax({_SOURCES.get(c, c)}, seq) AS {c}"
+    """SQL for every case of the period as it stood at ``as_of`` (runs on 18.16 and chdb).
+
+    Whole rows of the latest version, not ``argMax`` per column: aggregate
+    functions skip NULLs, so ``argMax(signed_at, seq)`` would resurrect the
+    sign of a dispatch that a return has since wiped.
+    """
+    picks = ", ".join(
+        "toString(case_id)" if c == "case_id" else f"{_SOURCES[c]} AS {c}" if c in _SOURCES else c
         for c in COLUMNS
     )
     t = lambda d: f"toDateTime({int(d.timestamp())}, 'UTC')"  # noqa: E731
     return (
-        f"SELECT\n    {picks}\nFROM {database}.case_versions\nWHERE updated_at <= {t(as_of)}\nGROUP BY case_id\n"
-        f"HAVING (dispatched_at >= {t(since)} AND dispatched_at < {t(until)})\n"
-        f"    OR (on_the_spot = 1 AND received_at >= {t(since)} AND received_at < {t(until)})"
+        f"SELECT {picks}\nFROM {database}.case_versions FINAL\n"
+        f"WHERE (case_id, seq) IN (\n"
+        f"    SELECT case_id, max(seq) FROM {database}.case_versions WHERE updated_at <= {t(as_of)} GROUP BY case_id)\n"
+        f"  AND ((dispatched_at >= {t(since)} AND dispatched_at < {t(until)})\n"
+        f"    OR (on_the_spot = 1 AND received_at >= {t(since)} AND received_at < {t(until)}))"
     )
 
 
@@ -174,7 +181,8 @@ def indicators(cases: Iterable[dict[str, Any]], by: str, as_of: datetime) -> lis
             groups[key].returned -= 1 if case["returned_by"] else 0
             for returner in dict.fromkeys(case["returned_by"]):
                 groups[returner].returned += 1
-                groups[returner].return_base += 1
+                # (a case assigned back to a department that once returned it is in its base once)
+                groups[returner].return_base += returner != key
     rows = [groups[k].row(k) for k in sorted(groups)]
     return rows + [total.row("合计")]
 

@@ -178,3 +178,23 @@ def test_every_grouping_adds_up_to_the_total(by: str) -> None:
     total = rows[-1]
     for key in ("signed_on_time", "sign_base", "resolved_on_time", "resolve_base", "closed"):
         assert sum(r[key] for r in rows[:-1]) == total[key], key
+
+
+def test_a_value_cleared_later_stays_cleared_in_the_as_of_read(tmp_path: Path) -> None:
+    """A resumed suspension: the latest version has no suspended_at (aggregates that skip NULLs would bring it back)."""
+    w = Worked(Category.URBAN, "street_light", "XL-02-03")
+    w.lead(Act.SIGN, at(2, 9, 30))
+    w.lead(Act.REQUEST_SUSPENSION, at(2, 10), reason="等待当事人")
+    w.centre(Act.APPROVE, at(2, 11))
+    w.lead(Act.RESUME, at(3, 11))
+    assert w.case.suspended_at is None
+    engine = EmbeddedEngine(str(tmp_path / "chdb"))
+    try:
+        migrate.apply(engine, "gf")
+        engine.insert("gf.case_versions", [row(v) for v in w.versions])
+        (read,) = case_rows(engine, "gf", AS_OF, at(2, 0), at(3, 0))
+        assert read["suspended_at"] is None and read["state"] == "signed"
+        during = case_rows(engine, "gf", at(2, 12), at(2, 0), at(3, 0))[0]
+        assert during["suspended_at"] == at(2, 11)
+    finally:
+        engine.close()
