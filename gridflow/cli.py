@@ -76,7 +76,7 @@ def _simulate(settings: Settings, args: argparse.Namespace) -> int:
 def _demo(settings: Settings, args: argparse.Namespace) -> int:
     from gridflow.demo import run_demo
 
-    return run_demo(settings, rate=args.rate, duration=args.duration, workers=args.workers)
+    return run_demo(settings, rate=args.rate, duration=args.duration, workers=args.workers, work_for=args.work_for)
 
 
 def _report(settings: Settings, args: argparse.Namespace) -> int:
@@ -186,6 +186,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--rate", type=float, default=20.0, help="simulated reports per second")
     p.add_argument("--duration", type=float, default=0, help="seconds to run (0: until Ctrl-C)")
     p.add_argument("--workers", type=int, default=2, help="Faust workers to start")
+    p.add_argument(
+        "--work-for", dest="work_for", type=float, default=120.0,
+        help="seconds the simulated departments keep working after the reports stop, before the report",
+    )  # fmt: skip
     p.set_defaults(run=_demo)
 
     p = sub.add_parser("classify", help="classify and route JSON lines from stdin ({\"text\": ...})")

@@ -13,8 +13,10 @@ import logging
 import signal
 import threading
 import time
+from pathlib import Path
 from typing import Any, Callable
 
+import routing
 from gridflow import services, stack
 from gridflow.accounts.directory import add_account
 from gridflow.clickhouse import ServerEngine
@@ -72,13 +74,22 @@ def _clickhouse_cases(engine: ServerEngine, settings: Settings, since: float) ->
     return int(rows[0][0])
 
 
-def run_demo(settings: Settings, rate: float, duration: float, workers: int) -> int:
+DEMO_ROUTING = Path(routing.__file__).resolve().parent / "demo"
+
+
+def run_demo(settings: Settings, rate: float, duration: float, workers: int, work_for: float = 120.0) -> int:
     """Run until ``duration`` seconds pass (0: until Ctrl-C); return the exit code."""
+    from district import load_registry
     from producers.simulate import run_simulation
+    from producers.simulate.departments import DepartmentPlayers
 
     say = lambda line: print(line, flush=True)  # noqa: E731 - user-facing output
     # SIGTERM ends the demo like Ctrl-C does, so its children are stopped too.
     signal.signal(signal.SIGTERM, _interrupt)
+    if not settings.routing_dir:
+        # Minutes instead of hours, so that late signs and resolves happen within the demo.
+        settings = settings.replace(routing_dir=str(DEMO_ROUTING))
+        say(f"演示用时限 demo SLAs in minutes: {DEMO_ROUTING / 'sla.yaml'}")
     say("启动 Kafka 与 ClickHouse … (starting the stack)")
     stack.up(settings, progress=say)
     ensure_topics(settings, internal=internal_topics(settings))
@@ -126,6 +137,8 @@ def run_demo(settings: Settings, rate: float, duration: float, workers: int) -> 
             ),
             daemon=True,
         )
+        players = DepartmentPlayers(settings, load_registry(), intake_url).start()
+        say("模拟部门与指挥中心已上岗 — simulated departments and command centre are working the cases")
         sim.start()
         try:
             while sim.is_alive():
@@ -150,11 +163,38 @@ def run_demo(settings: Settings, rate: float, duration: float, workers: int) -> 
         )
         for counter in (accepted, dispatched, triaged):
             counter.tail.stop()
+        if work_for > 0:
+            say(f"各部门继续办理 {work_for:.0f} 秒 … (departments keep working)")
+            _sleep_unless_interrupted(work_for)
+        players.stop()
+        say(f"模拟办理 actions taken: {players.summary()}")
+        say(_report(engine, settings, started))
         return 0 if agree else 1
     finally:
         for child in reversed(children):
             child.stop()
         engine.close()
+
+
+def _sleep_unless_interrupted(seconds: float) -> None:
+    try:
+        time.sleep(seconds)
+    except KeyboardInterrupt:
+        pass
+
+
+def _report(engine: ServerEngine, settings: Settings, started: float) -> str:
+    """`gridflow report --by department` over the demo's cases, as of now (after the sink caught up)."""
+    from datetime import datetime, timedelta, timezone
+
+    from analytics.indicators import case_rows, indicators
+    from analytics.report import render, title_for
+
+    time.sleep(settings.sink_batch_seconds + 2)  # the last versions reach ClickHouse
+    now = datetime.now(timezone.utc)
+    since = datetime.fromtimestamp(started, timezone.utc) - timedelta(minutes=1)
+    rows = indicators(case_rows(engine, settings.clickhouse_database, now, since, now), "department", now)
+    return render(rows, "table", title=title_for("department", since, now, now))
 
 
 def _interrupt(signum: int, frame: object) -> None:
