@@ -198,3 +198,19 @@ def test_a_value_cleared_later_stays_cleared_in_the_as_of_read(tmp_path: Path) -
         assert during["suspended_at"] == at(2, 11)
     finally:
         engine.close()
+
+
+def test_versions_delivered_twice_give_the_same_indicators(tmp_path: Path) -> None:
+    """At-least-once delivery: every version written twice (two inserts, unmerged) counts once."""
+    engine = EmbeddedEngine(str(tmp_path / "chdb"))
+    try:
+        migrate.apply(engine, "gf")
+        versions = [row(v) for w in worked_example() for v in w.versions]
+        engine.insert("gf.case_versions", versions)
+        engine.insert("gf.case_versions", versions)
+        assert engine.execute("SELECT count() FROM gf.case_versions")[0][0] in (len(versions), 2 * len(versions))
+        rows = case_rows(engine, "gf", AS_OF, at(2, 0), at(3, 0))
+        assert len(rows) == 4
+        _check(indicators(rows, "department", AS_OF)[-1])
+    finally:
+        engine.close()
