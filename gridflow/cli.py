@@ -30,11 +30,20 @@ def _stack(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _users(settings: Settings, args: argparse.Namespace) -> int:
-    from gridflow.accounts.directory import add_account
+    from gridflow.accounts.directory import add_account, revoke_user
     from gridflow.kafka import ensure_topics
 
     ensure_topics(settings)
-    token = add_account(settings, args.id, Role(args.role), department=args.department, town=args.town)
+    if args.users_command == "revoke":
+        count = revoke_user(settings, args.id)
+        print(f"已吊销 revoked {count} token(s) of {args.id}")
+        return 0 if count else 1
+    expires = None
+    if args.expires_days is not None:
+        expires = datetime.now(timezone.utc) + timedelta(days=args.expires_days)
+    token = add_account(
+        settings, args.id, Role(args.role), department=args.department, town=args.town, expires_at=expires
+    )
     print(token)
     return 0
 
@@ -163,7 +172,13 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--id", required=True, help="account id, e.g. wgy-xl-0203")
     add.add_argument("--department", help="department code for department staff/heads, e.g. SFS-XL")
     add.add_argument("--town", help="town code for a town sub-centre or grid worker, e.g. XL")
+    add.add_argument(
+        "--expires-days", dest="expires_days", type=float, help="days the token is valid (default GRIDFLOW_TOKEN_TTL_DAYS)"
+    )
     add.set_defaults(run=_users)
+    revoke = users.add_parser("revoke", help="revoke every token of an account (refused everywhere within seconds)")
+    revoke.add_argument("--id", required=True, help="account id")
+    revoke.set_defaults(run=_users)
 
     p = sub.add_parser("migrate", help="apply ClickHouse migrations")
     p.set_defaults(run=_migrate)

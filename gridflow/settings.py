@@ -60,6 +60,9 @@ class Settings:
     intake_produce_timeout_s: float = _env(
         "GRIDFLOW_INTAKE_PRODUCE_TIMEOUT", "Seconds to wait for Kafka's ack before answering 503.", 5.0
     )
+    token_ttl_days: float = _env(
+        "GRIDFLOW_TOKEN_TTL_DAYS", "Days a new token is valid (gridflow users add); 0: it never expires.", 180.0
+    )
     intake_action_wait_s: float = _env(
         "GRIDFLOW_INTAKE_ACTION_WAIT_S",
         "Seconds an action request waits for the case agent's verdict before answering 202 pending.",

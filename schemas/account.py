@@ -29,4 +29,13 @@ class Account(BaseModel):
     )
     token_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     created_at: datetime
-    revoked_at: datetime | None = None
+    expires_at: datetime | None = Field(default=None, description="After this the token is refused (None: never)")
+    revoked_at: datetime | None = Field(default=None, description="Set by `gridflow users revoke`")
+
+    def usable(self, now: datetime) -> str | None:
+        """None if the token may be used at ``now``; else why not (``revoked`` or ``expired``)."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= now:
+            return "expired"
+        return None

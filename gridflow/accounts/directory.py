@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime, timezone
+import time
+from datetime import datetime, timedelta, timezone
 
 from gridflow.accounts.tokens import hash_token, new_token
 from gridflow.kafka import producer
@@ -37,7 +38,12 @@ class AccountDirectory(FollowedTopic):
                 self._accounts[account.token_sha256] = account
 
     def lookup(self, token: str) -> Account | None:
-        """The live account of ``token``, or None (unknown or revoked).
+        """The live account of ``token``, or None (unknown, revoked or expired)."""
+        account, _why = self.check(token)
+        return account
+
+    def check(self, token: str) -> tuple[Account | None, str | None]:
+        """(account, None) for a usable token; else (None, ``unknown`` | ``revoked`` | ``expired``).
 
         An unknown token may be one created a moment ago: wait for the topic
         to be read up to now before saying no.
@@ -47,9 +53,16 @@ class AccountDirectory(FollowedTopic):
         if account is None:
             self._tail.catch_up(timeout=2.0)
             account = self._accounts.get(digest)
-        if account is None or account.revoked_at is not None:
-            return None
-        return account
+        if account is None:
+            return None, "unknown"
+        why = account.usable(datetime.now(timezone.utc))
+        return (None, why) if why else (account, None)
+
+    def accounts(self) -> list[Account]:
+        """Every account (one per token), as last written."""
+        self._tail.catch_up(timeout=5.0)
+        with self._lock:
+            return list(self._accounts.values())
 
 
 def add_account(
@@ -58,28 +71,64 @@ def add_account(
     role: Role,
     department: str | None = None,
     town: str | None = None,
+    expires_at: datetime | None = None,
 ) -> str:
-    """Create an account, write it to the accounts topic, and return its new token."""
+    """Create an account, write it to the accounts topic, and return its new token.
+
+    The token expires after ``settings.token_ttl_days`` (0: never) unless
+    ``expires_at`` says otherwise.
+    """
     if role in (Role.DEPARTMENT_STAFF, Role.DEPARTMENT_HEAD) and not department:
         raise ValueError(f"role {role.value} needs --department")
     if role is Role.SYSTEM:
         raise ValueError("the system role is gridflow's own and has no tokens")
     token = new_token()
+    now = datetime.now(timezone.utc)
+    if expires_at is None and settings.token_ttl_days > 0:
+        expires_at = now + timedelta(days=settings.token_ttl_days)
     account = Account(
         user_id=user_id,
         role=role,
         department=department,
         town=town,
         token_sha256=hash_token(token),
-        created_at=datetime.now(timezone.utc),
+        created_at=now,
+        expires_at=expires_at,
     )
+    _write(settings, [account])
+    logger.info("account %s (%s) created", user_id, role.value)
+    return token
+
+
+def revoke_user(settings: Settings, user_id: str) -> int:
+    """Revoke every live token of ``user_id``; returns how many. Every intake refuses them within a second."""
+    directory = AccountDirectory(settings).start()
+    try:
+        deadline = time.monotonic() + 30
+        while not directory.ready:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the accounts topic could not be read within 30 s")
+            time.sleep(0.1)
+        now = datetime.now(timezone.utc)
+        live = [a for a in directory.accounts() if a.user_id == user_id and a.revoked_at is None]
+    finally:
+        directory.stop()
+    _write(settings, [a.model_copy(update={"revoked_at": now}) for a in live])
+    for _ in live:
+        logger.info("a token of %s revoked", user_id)
+    return len(live)
+
+
+def _write(settings: Settings, accounts: list[Account]) -> None:
+    """Write account records (keyed by token hash: the compacted topic keeps the latest)."""
+    if not accounts:
+        return
     # An admin command may wait for a freshly created topic; a phone request may not.
     p = producer(settings, max_block_ms=30000, bootstrap_timeout_ms=30000)
     try:
-        p.send(
-            settings.topic(ACCOUNTS.name), key=account.token_sha256.encode(), value=account.model_dump_json().encode()
-        ).get(timeout=settings.intake_produce_timeout_s)
+        for account in accounts:
+            p.send(
+                settings.topic(ACCOUNTS.name), key=account.token_sha256.encode(), value=account.model_dump_json().encode()
+            ).get(timeout=settings.intake_produce_timeout_s)
     finally:
         p.close()
-    logger.info("account %s (%s) created", user_id, role.value)
-    return token

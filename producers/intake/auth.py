@@ -26,9 +26,10 @@ def require(*permissions: Permission) -> Callable[..., Account]:
             raise ApiError(401, "unauthenticated", "需要登录令牌 (Authorization: Bearer …)", headers={"WWW-Authenticate": "Bearer"})
         if not directory.ready:
             raise unavailable("账号目录正在加载")
-        account = directory.lookup(credentials.credentials)
+        account, why = directory.check(credentials.credentials)
         if account is None:
-            raise ApiError(401, "unauthenticated", "令牌无效或已吊销", headers={"WWW-Authenticate": "Bearer"})
+            message = {"expired": "令牌已过期，请重新申请", "revoked": "令牌已吊销"}.get(why or "", "令牌无效")
+            raise ApiError(401, "unauthenticated", message, reason=why, headers={"WWW-Authenticate": "Bearer"})
         if not any(allowed(account.role, p) for p in permissions):
             raise ApiError(403, "forbidden", f"角色 {account.role.value} 无权执行此操作", permission=permissions[0].value)
         return account
