@@ -108,7 +108,7 @@ def run_demo(settings: Settings, rate: float, duration: float, workers: int, wor
         token = add_account(settings, "demo-cc", Role.COMMAND_CENTRE)
         token_file = settings.home / "demo-token.txt"
         token_file.write_text(token + "\n", encoding="utf-8")
-        intake_url = f"http://{settings.intake_host}:{settings.intake_port}"
+        intake_url = settings.intake_url
         say("")
         say("gridflow 演示已启动 — where to look:")
         say(f"  接口 intake:        {intake_url}/docs  (OpenAPI: {intake_url}/openapi.json)")

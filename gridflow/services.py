@@ -89,8 +89,9 @@ def worker(settings: Settings, index: int) -> Service:
 
 def intake_ready(settings: Settings) -> Callable[[], bool]:
     """True once the intake answers and has read its topics."""
-    url = f"http://{settings.intake_host}:{settings.intake_port}/healthz"
-    return lambda: bool(httpx.get(url, timeout=2.0).json().get("ready"))
+    url = f"{settings.intake_url}/healthz"
+    # A self-signed certificate is the operator's to trust; this only asks whether the intake is up.
+    return lambda: bool(httpx.get(url, timeout=2.0, verify=False).json().get("ready"))
 
 
 def worker_ready(settings: Settings, index: int) -> Callable[[], bool]:

@@ -57,8 +57,18 @@ class Settings:
     # --- intake (HTTP API) -----------------------------------------------------
     intake_host: str = _env("GRIDFLOW_INTAKE_HOST", "Address the intake listens on.", "127.0.0.1")
     intake_port: int = _env("GRIDFLOW_INTAKE_PORT", "Port the intake listens on.", 8080)
+    intake_tls_cert: str = _env(
+        "GRIDFLOW_INTAKE_TLS_CERT",
+        "PEM certificate (chain) file: the intake then serves HTTPS, which phones need for geolocation and "
+        "offline storage. Empty: plain HTTP (behind a TLS proxy, or on 127.0.0.1).",
+        "",
+    )
+    intake_tls_key: str = _env("GRIDFLOW_INTAKE_TLS_KEY", "PEM private key of GRIDFLOW_INTAKE_TLS_CERT.", "")
     intake_produce_timeout_s: float = _env(
         "GRIDFLOW_INTAKE_PRODUCE_TIMEOUT", "Seconds to wait for Kafka's ack before answering 503.", 5.0
+    )
+    photo_max_bytes: int = _env(
+        "GRIDFLOW_PHOTO_MAX_BYTES", "Largest photo the intake stores (413 above it).", 8 * 1024 * 1024
     )
     token_ttl_days: float = _env(
         "GRIDFLOW_TOKEN_TTL_DAYS", "Days a new token is valid (gridflow users add); 0: it never expires.", 180.0
@@ -156,6 +166,12 @@ class Settings:
     @property
     def stack_dir(self) -> Path:
         return self.home / "stack"
+
+    @property
+    def intake_url(self) -> str:
+        """Where the intake answers: https when it has a certificate."""
+        scheme = "https" if self.intake_tls_cert else "http"
+        return f"{scheme}://{self.intake_host}:{self.intake_port}"
 
     @property
     def log_dir(self) -> Path:

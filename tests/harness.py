@@ -31,7 +31,7 @@ class Pipeline:
 
     @property
     def url(self) -> str:
-        return f"http://{self.settings.intake_host}:{self.settings.intake_port}"
+        return self.settings.intake_url
 
     def client(self, who: str = "worker") -> httpx.Client:
         return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {self.tokens[who]}"}, timeout=30)

@@ -414,6 +414,21 @@ def check_depends_on(stack: Stack) -> None:
         assert deps.get("migrate") == "service_completed_successfully", f"{name} does not wait for migrate"
 
 
+def check_tls_proxy(stack: Stack) -> None:
+    proxies = {n: svc for n, svc in stack.services.items() if str(svc.get("image", "")).startswith("caddy:")}
+    assert proxies, "no TLS reverse proxy (caddy) in front of the intake"
+    name, proxy = next(iter(proxies.items()))
+    assert 443 in container_ports(proxy), f"{name} does not publish 443"
+    sources = {target: source for source, target, _ in mounts(proxy)}
+    caddyfile = sources.get("/etc/caddy/Caddyfile")
+    assert caddyfile, f"{name} does not mount a Caddyfile"
+    text = (ROOT / caddyfile).read_text()
+    _, intake = gridflow_service(stack, "intake")
+    port = setting(intake, "GRIDFLOW_INTAKE_PORT")
+    assert re.search(rf"reverse_proxy\s+intake:{port}\b", text), f"{caddyfile} does not proxy to intake:{port}"
+    assert "intake" in depends_on(proxy), f"{name} does not wait for the intake"
+
+
 CHECKS: dict[str, Callable[[Stack], None]] = {
     "images_pinned": check_images_pinned,
     "grafana_plugin_pinned": check_grafana_plugin_pinned,
@@ -428,6 +443,7 @@ CHECKS: dict[str, Callable[[Stack], None]] = {
     "grafana_provisioning": check_grafana_provisioning,
     "grafana_datasource": check_grafana_datasource,
     "depends_on": check_depends_on,
+    "tls_proxy": check_tls_proxy,
 }
 
 
@@ -606,6 +622,9 @@ BREAKAGES: list[tuple[str, Callable[[Stack], None], Callable[[Stack], None]]] = 
     ("healthy without healthcheck", _healthy_without_healthcheck, check_depends_on),
     ("migrate restarts", _migrate_restarts, check_depends_on),
     ("worker skips migrate", _worker_skips_migrate, check_depends_on),
+    ("no proxy", lambda s: s.services.pop("proxy"), check_tls_proxy),
+    ("proxy without 443", lambda s: s.services["proxy"].__setitem__("ports", ["80:80"]), check_tls_proxy),
+    ("proxy unpinned", _set_image("proxy", "caddy:latest"), check_images_pinned),
 ]
 
 

@@ -28,6 +28,7 @@ from producers.intake.case_api import add_case_routes
 from producers.intake.cases import CaseReader, WorkersUnavailable
 from producers.intake.errors import ApiError, unavailable
 from producers.intake.index import ReportIndex
+from producers.intake.photos import add_photo_routes
 from producers.intake.redrive import Redrive
 from producers.intake.verdicts import Verdicts
 from producers.intake.writer import KafkaUnavailable, ReportWriter
@@ -209,6 +210,7 @@ def create_app(
         return grid_list
 
     add_case_routes(app, settings=settings, writer=writer, verdicts=verdicts, cases=cases)
+    add_photo_routes(app, settings)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, Any]:

@@ -41,4 +41,6 @@ def run_intake(settings: Settings) -> None:
         port=settings.intake_port,
         log_level=settings.log_level.lower(),
         access_log=False,
+        ssl_certfile=settings.intake_tls_cert or None,
+        ssl_keyfile=settings.intake_tls_key or None,
     )

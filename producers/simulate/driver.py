@@ -391,7 +391,7 @@ def run_simulation(
     counts (module docstring); ``on_progress`` gets them every second.
     """
     registry = registry or load_registry()
-    base = url or f"http://{settings.intake_host}:{settings.intake_port}"
+    base = url or settings.intake_url
     if token is not None:
         tokens = Tokens(by_town={}, single=token)
     else:

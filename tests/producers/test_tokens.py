@@ -28,7 +28,7 @@ def test_revoked_and_expired_tokens_are_refused(pipeline_settings: Settings) -> 
     settings = pipeline_settings
     ensure_topics(settings)
     intake = services.intake(settings).start()
-    url = f"http://{settings.intake_host}:{settings.intake_port}"
+    url = settings.intake_url
     try:
         services.wait_until(services.intake_ready(settings), 90, "intake")
         first = add_account(settings, "wgy-xl-0203", Role.GRID_WORKER, town="XL")
