@@ -41,8 +41,10 @@ def _users(settings: Settings, args: argparse.Namespace) -> int:
     expires = None
     if args.expires_days is not None:
         expires = datetime.now(timezone.utc) + timedelta(days=args.expires_days)
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
     token = add_account(
-        settings, args.id, Role(args.role), department=args.department, town=args.town, expires_at=expires
+        settings, args.id, Role(args.role), department=args.department, town=args.town, expires_at=expires,
+        password=password,
     )
     print(token)
     return 0
@@ -175,6 +177,10 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument(
         "--expires-days", dest="expires_days", type=float, help="days the token is valid (default GRIDFLOW_TOKEN_TTL_DAYS)"
     )
+    add.add_argument(
+        "--password-stdin", dest="password_stdin", action="store_true",
+        help="read a sign-in password for the pages from standard input (stored as a scrypt hash)",
+    )  # fmt: skip
     add.set_defaults(run=_users)
     revoke = users.add_parser("revoke", help="revoke every token of an account (refused everywhere within seconds)")
     revoke.add_argument("--id", required=True, help="account id")

@@ -37,8 +37,9 @@ class ServerEngine:
         parts = urlsplit(settings.clickhouse)
         return cls(urlunsplit((parts.scheme, parts.netloc, "/default", parts.query, "")))
 
-    def execute(self, sql: str) -> Sequence[tuple[Any, ...]]:
-        return self.client.execute(sql)
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> Sequence[tuple[Any, ...]]:
+        """Run ``sql``; ``%(name)s`` placeholders are filled from ``params``, escaped by the driver."""
+        return self.client.execute(sql, params) if params else self.client.execute(sql)
 
     def insert(self, table: str, rows: Sequence[Mapping[str, Any]]) -> int:
         """Insert ``rows`` (dicts with equal keys) with the parameterised form.

@@ -67,6 +67,9 @@ class Settings:
     intake_produce_timeout_s: float = _env(
         "GRIDFLOW_INTAKE_PRODUCE_TIMEOUT", "Seconds to wait for Kafka's ack before answering 503.", 5.0
     )
+    session_hours: float = _env(
+        "GRIDFLOW_SESSION_HOURS", "Hours a sign-in (the pages' password login) stays valid.", 12.0
+    )
     photo_max_bytes: int = _env(
         "GRIDFLOW_PHOTO_MAX_BYTES", "Largest photo the intake stores (413 above it).", 8 * 1024 * 1024
     )

@@ -31,6 +31,8 @@ class Account(BaseModel):
     created_at: datetime
     expires_at: datetime | None = Field(default=None, description="After this the token is refused (None: never)")
     revoked_at: datetime | None = Field(default=None, description="Set by `gridflow users revoke`")
+    password_hash: str | None = Field(default=None, description="scrypt hash for the sign-in page (登录密码); never the password")
+    session: bool = Field(default=False, description="A short-lived token made by signing in, not by an admin")
 
     def usable(self, now: datetime) -> str | None:
         """None if the token may be used at ``now``; else why not (``revoked`` or ``expired``)."""

@@ -7,7 +7,7 @@ import threading
 import time
 from datetime import datetime, timedelta, timezone
 
-from gridflow.accounts.tokens import hash_token, new_token
+from gridflow.accounts.tokens import hash_password, hash_token, new_token
 from gridflow.kafka import producer
 from gridflow.settings import Settings
 from gridflow.tail import FollowedTopic, TopicTail
@@ -58,6 +58,16 @@ class AccountDirectory(FollowedTopic):
         why = account.usable(datetime.now(timezone.utc))
         return (None, why) if why else (account, None)
 
+    def credential(self, user_id: str) -> Account | None:
+        """The live account record of ``user_id`` that carries a sign-in password, if any."""
+        now = datetime.now(timezone.utc)
+        with self._lock:
+            found = [
+                a for a in self._accounts.values()
+                if a.user_id == user_id and a.password_hash and a.usable(now) is None
+            ]  # fmt: skip
+        return max(found, key=lambda a: a.created_at) if found else None
+
     def accounts(self) -> list[Account]:
         """Every account (one per token), as last written."""
         self._tail.catch_up(timeout=5.0)
@@ -72,6 +82,8 @@ def add_account(
     department: str | None = None,
     town: str | None = None,
     expires_at: datetime | None = None,
+    password: str | None = None,
+    session: bool = False,
 ) -> str:
     """Create an account, write it to the accounts topic, and return its new token.
 
@@ -94,10 +106,17 @@ def add_account(
         token_sha256=hash_token(token),
         created_at=now,
         expires_at=expires_at,
+        password_hash=hash_password(password) if password else None,
+        session=session,
     )
     _write(settings, [account])
     logger.info("account %s (%s) created", user_id, role.value)
     return token
+
+
+def revoke_token(settings: Settings, account: Account) -> None:
+    """Revoke one token (signing out)."""
+    _write(settings, [account.model_copy(update={"revoked_at": datetime.now(timezone.utc)})])
 
 
 def revoke_user(settings: Settings, user_id: str) -> int:

@@ -11,6 +11,7 @@ import asyncio
 import logging
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, AsyncIterator
 from uuid import UUID
 from weakref import WeakValueDictionary
@@ -18,6 +19,7 @@ from weakref import WeakValueDictionary
 from fastapi import Depends, FastAPI
 from pydantic import BaseModel
 
+import district
 from district import load_registry
 from gridflow.accounts.directory import AccountDirectory
 from gridflow.accounts.policy import Permission, allowed
@@ -28,8 +30,11 @@ from producers.intake.case_api import add_case_routes
 from producers.intake.cases import CaseReader, WorkersUnavailable
 from producers.intake.errors import ApiError, unavailable
 from producers.intake.index import ReportIndex
+from producers.intake.listings import add_listing_routes
+from producers.intake.live import add_live_routes
 from producers.intake.photos import add_photo_routes
 from producers.intake.redrive import Redrive
+from producers.intake.sessions import add_session_routes
 from producers.intake.verdicts import Verdicts
 from producers.intake.writer import KafkaUnavailable, ReportWriter
 from schemas.account import Account
@@ -211,6 +216,9 @@ def create_app(
 
     add_case_routes(app, settings=settings, writer=writer, verdicts=verdicts, cases=cases)
     add_photo_routes(app, settings)
+    add_session_routes(app, settings, directory)
+    add_live_routes(app, settings)
+    add_listing_routes(app, settings, Path(district.__file__).resolve().parent / "data" / "grids.geojson")
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, Any]:
