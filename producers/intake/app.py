@@ -17,9 +17,11 @@ from uuid import UUID
 from weakref import WeakValueDictionary
 
 from fastapi import Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
 import district
+import web
 from district import load_registry
 from gridflow.accounts.directory import AccountDirectory
 from gridflow.accounts.policy import Permission, allowed
@@ -43,6 +45,8 @@ from schemas.report import AcceptedReport, Report
 from schemas.vocabulary import CaseState
 
 logger = logging.getLogger(__name__)
+#: the pages: login, the grid worker's form, the department console, the command centre
+WEB_DIR = Path(web.__file__).resolve().parent
 
 
 class ReportReceipt(BaseModel):
@@ -228,4 +232,6 @@ def create_app(
             "redriven": redrive.redriven if redrive else 0,
         }
 
+    # The pages (web/), last: every /api path above wins over a file of the same name.
+    app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="pages")
     return app

@@ -99,6 +99,12 @@ def add_listing_routes(app: FastAPI, settings: Settings, registry_file: Path) ->
             for c in taxonomy.categories.values()
         ]  # fmt: skip
 
+    @app.get("/api/v1/departments", summary="部门目录 Every department code and name, for the pickers")
+    async def get_departments(account: Account = Depends(require(Permission.GRIDS_READ))) -> list[dict[str, Any]]:
+        from district import load_registry
+
+        return [{"code": d.code, "name": d.name} for d in load_registry().departments]
+
     @app.get("/api/v1/grids.geojson", summary="网格边界 The grids' polygons (WGS-84), for the map")
     async def get_grid_shapes(account: Account = Depends(require(Permission.GRIDS_READ))) -> FileResponse:
         return FileResponse(registry_file, media_type="application/geo+json")
