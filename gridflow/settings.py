@@ -125,6 +125,11 @@ class Settings:
         "Seconds added to the processors' clock. 0 in production; drills and tests set it to jump past deadlines.",
         0.0,
     )
+    webhooks_file: str = _env(
+        "GRIDFLOW_WEBHOOKS_FILE",
+        "YAML file of department webhooks (department → url, secret); empty: none. Keep it readable by gridflow only.",
+        "",
+    )
     routing_dir: str = _env(
         "GRIDFLOW_ROUTING_DIR",
         "Folder with the district's own taxonomy.yaml, sla.yaml, rules.yaml and calendar.yaml; a file missing "

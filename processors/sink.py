@@ -31,6 +31,7 @@ from gridflow.settings import Settings
 from schemas import tables, topics
 from schemas.case import Case
 from schemas.case_event import CaseEvent
+from schemas.webhook import WebhookDelivery
 from schemas.case_flow import CaseOpening
 from schemas.clickhouse import Table, row
 from schemas.migrate import apply
@@ -51,6 +52,9 @@ WIRING: dict[str, tuple[tuple[Table, RowsOf], ...]] = {
     # The current case (FINAL keeps the latest) and every version of it (as-of indicators).
     topics.CASES.name: ((tables.CASES, _case_rows), (tables.CASE_VERSIONS, _case_rows)),
     topics.CASE_EVENTS.name: ((tables.CASE_EVENTS, lambda raw: [row(CaseEvent.model_validate_json(raw))]),),
+    topics.WEBHOOK_DELIVERIES.name: (
+        (tables.WEBHOOK_DELIVERIES, lambda raw: [row(WebhookDelivery.model_validate_json(raw))]),
+    ),
 }
 
 

@@ -14,6 +14,7 @@ from gridflow.settings import Settings
 from processors.clock import SystemClock
 from processors.pipeline import build, internal_topics
 from processors.sink import ClickHouseSink
+from processors.webhooks import Webhooks, load_webhooks
 from routing import load_routing
 from schemas.migrate import apply
 
@@ -27,6 +28,8 @@ def run_worker(settings: Settings) -> None:
     registry = load_registry()
     rules, calendar = load_routing(settings.routing_dir)
     classifier = ReportClassifier.cached(settings.cache_path)
+    departments = frozenset(d.code for d in registry.departments)
+    hooks = load_webhooks(settings.webhooks_file, departments) if settings.webhooks_file else []
     ensure_topics(settings, internal=internal_topics(settings))
     try:
         engine = ServerEngine.from_settings(settings)
@@ -36,8 +39,10 @@ def run_worker(settings: Settings) -> None:
         logger.warning("ClickHouse not reachable at start-up (%s); the sink will retry", exc)
     pipeline = build(settings, SystemClock(settings.clock_offset_s), registry, classifier, rules, calendar)
     sink = ClickHouseSink(settings).start()
+    pushers = Webhooks(settings, hooks).start()
     worker = Worker(pipeline.app, loglevel=settings.log_level.lower(), quiet=True)
     try:
         worker.execute_from_commandline()
     finally:
+        pushers.stop()
         sink.stop()

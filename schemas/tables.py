@@ -6,6 +6,7 @@ from schemas.case import Case
 from schemas.case_event import CaseEvent
 from schemas.clickhouse import Table
 from schemas.report import AcceptedReport
+from schemas.webhook import WebhookDelivery
 
 #: The report that opened a case (``case_id`` added), keyed by ``report_id``.
 REPORTS = Table("reports", AcceptedReport, extra=(("case_id", "UUID"),))
@@ -17,4 +18,7 @@ CASE_VERSIONS = Table("case_versions", Case)
 #: The case-event log, keyed by ``(case_id, seq)``.
 CASE_EVENTS = Table("case_events", CaseEvent)
 
-ALL = (REPORTS, CASES, CASE_VERSIONS, CASE_EVENTS)
+#: The webhook delivery log, one row per (alert_id, attempt).
+WEBHOOK_DELIVERIES = Table("webhook_deliveries", WebhookDelivery)
+
+ALL = (REPORTS, CASES, CASE_VERSIONS, CASE_EVENTS, WEBHOOK_DELIVERIES)

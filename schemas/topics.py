@@ -12,6 +12,7 @@ from schemas.case import Case
 from schemas.case_event import CaseEvent
 from schemas.case_flow import ActionVerdict, CaseCommand, CaseOpening, RejectedReport
 from schemas.report import AcceptedReport
+from schemas.webhook import WebhookDelivery
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,9 @@ CASE_REPLIES = TopicSpec(
 )
 CASE_EVENTS = TopicSpec("case-events", CaseEvent, "case_id", "Every state change of every case.")
 CASES = TopicSpec("cases", Case, "case_id", "The case after each change (versioned by seq).")
+WEBHOOK_DELIVERIES = TopicSpec(
+    "webhook-deliveries", WebhookDelivery, "alert_id", "Every attempt to push an alert to a department's webhook."
+)
 ACCOUNTS = TopicSpec(
     "accounts",
     Account,
@@ -49,7 +53,10 @@ ACCOUNTS = TopicSpec(
 ALERTS_PREFIX = "alerts."
 ALERTS_RECORD = DepartmentAlert
 
-ALL = (REPORTS, REPORTS_REJECTED, CASE_OPENINGS, CASE_COMMANDS, CASE_REPLIES, CASE_EVENTS, CASES, ACCOUNTS)
+ALL = (
+    REPORTS, REPORTS_REJECTED, CASE_OPENINGS, CASE_COMMANDS, CASE_REPLIES, CASE_EVENTS, CASES, ACCOUNTS,
+    WEBHOOK_DELIVERIES,
+)  # fmt: skip
 
 
 def alerts_topic(department: str) -> str:

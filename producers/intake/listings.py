@@ -168,6 +168,26 @@ def add_listing_routes(app: FastAPI, settings: Settings, registry_file: Path) ->
         return {"per_minute": per_minute, "backlog": backlog, "breaches": breaches, "triage": triage,
                 "requests": requests, "open_by_grid": by_grid, "as_of": now.isoformat()}  # fmt: skip
 
+    @app.get("/api/v1/webhooks/deliveries", summary="推送记录 Webhook delivery log (admins; a department its own)")
+    async def deliveries(
+        account: Account = Depends(require(Permission.CASE_READ)),
+        department: str | None = Query(default=None, description="部门代码 (admins only; others see their own)"),
+        limit: int = Query(default=200, ge=1, le=2000),
+    ) -> list[dict[str, Any]]:
+        """Every attempt, newest first: outcome, HTTP status, error, next attempt."""
+        if account.role is not Role.ADMIN:
+            if account.role not in (Role.DEPARTMENT_STAFF, Role.DEPARTMENT_HEAD) or not account.department:
+                raise ApiError(403, "forbidden", "推送记录只对系统管理员和本部门开放")
+            department = account.department
+        names = ("alert_id", "department", "url", "attempt", "outcome", "status", "error", "at", "next_attempt_at")
+        where = "WHERE department = %(d)s" if department else ""
+        return await reader.dicts(
+            f"SELECT {', '.join(names)} FROM {{db}}.webhook_deliveries FINAL {where} ORDER BY at DESC, attempt DESC "
+            f"LIMIT {limit}",
+            names,
+            **({"d": department} if department else {}),
+        )
+
     @app.get("/api/v1/audit", summary="审计 Who did what, when (admins)")
     async def audit(
         account: Account = Depends(require(Permission.REPORT_READ_ANY)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import subprocess
 from pathlib import Path
 
@@ -40,7 +41,8 @@ def test_photos_over_https(pipeline_settings: Settings, tmp_path: Path) -> None:
         services.wait_until(services.intake_ready(settings), 90, "intake over HTTPS")
         token = add_account(settings, "wgy-xl-0203", Role.GRID_WORKER, town="XL")
         auth = {"Authorization": f"Bearer {token}"}
-        with httpx.Client(base_url=settings.intake_url, verify=str(cert), headers=auth, timeout=10) as c:
+        trust = ssl.create_default_context(cafile=str(cert))
+        with httpx.Client(base_url=settings.intake_url, verify=trust, headers=auth, timeout=10) as c:
             first = c.post("/api/v1/photos", content=JPEG, headers={"Content-Type": "image/jpeg"})
             assert first.status_code == 201, first.text
             photo_id = first.json()["photo_id"]
