@@ -46,6 +46,7 @@ def add_live_routes(app: FastAPI, settings: Settings) -> None:
             department = account.department
         else:
             raise ApiError(403, "forbidden", "实时通知只对部门和指挥中心开放")
+        town_only = account.town if account.role is Role.COMMAND_CENTRE else None
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[bytes] = asyncio.Queue()
 
@@ -66,6 +67,8 @@ def add_live_routes(app: FastAPI, settings: Settings) -> None:
                         yield b": keep-alive\n\n"
                         continue
                     alert = json.loads(value)
+                    if town_only and alert.get("town") not in (town_only, None):
+                        continue  # a town's sub-centre follows its own town (unplaced cases: everyone)
                     yield f"id: {alert['alert_id']}\nevent: alert\ndata: {json.dumps(alert, ensure_ascii=False)}\n\n".encode()
             finally:
                 await asyncio.to_thread(tail.stop)
