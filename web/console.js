@@ -8,6 +8,23 @@ document.getElementById("who").append(`${me.who.user_id} `, signOutButton());
 
 let cases = [];
 const fresh = new Set();
+const attached = {}; // case id → photo ids waiting for the next resolve or note
+
+function photoPicker(c) {
+  const input = el("input", { type: "file", accept: "image/jpeg,image/png,image/webp", multiple: true, hidden: true });
+  input.addEventListener("change", async () => {
+    try {
+      for (const file of [...input.files].slice(0, 9)) {
+        const r = await api("/api/v1/photos", { method: "POST", raw: file, contentType: file.type });
+        (attached[c.case_id] = attached[c.case_id] || []).push(r.photo_id);
+      }
+      say(`${c.case_no}：已附 ${attached[c.case_id].length} 张照片，随办结或备注提交`, "ok");
+    } catch (err) { say(`照片上传失败：${err.message}`, "error"); }
+    draw();
+  });
+  const n = (attached[c.case_id] || []).length;
+  return [input, el("button", { class: "secondary", onclick: () => input.click() }, n ? `照片 ${n}` : "附照片")];
+}
 
 function buttons(c) {
   const lead = c.lead_department === dept;
@@ -36,7 +53,7 @@ function buttons(c) {
       }
     }
   }
-  out.push(ask("备注", "note", "备注", "note"));
+  out.push(ask("备注", "note", "备注", "note"), ...photoPicker(c));
   return out;
 }
 
@@ -62,8 +79,10 @@ function draw() {
 }
 
 async function act(c, action, extra) {
+  const photos = ["resolve", "note"].includes(action) ? attached[c.case_id] || [] : [];
   try {
-    const r = await api(`/api/v1/cases/${c.case_id}/actions`, { method: "POST", body: { action, ...extra } });
+    const r = await api(`/api/v1/cases/${c.case_id}/actions`, { method: "POST", body: { action, ...extra, ...(photos.length ? { photos } : {}) } });
+    if (photos.length) delete attached[c.case_id];
     say(r.status === "pending" ? `${c.case_no} 已提交，正在办理` : `${c.case_no} 已办理：${STATE_NAMES[r.state] || r.state}`, "ok");
   } catch (err) {
     say(`${c.case_no}：${err.message}`, "error");

@@ -222,7 +222,9 @@ def create_app(
     add_photo_routes(app, settings)
     add_session_routes(app, settings, directory)
     add_live_routes(app, settings)
-    add_listing_routes(app, settings, Path(district.__file__).resolve().parent / "data" / "grids.geojson")
+    add_listing_routes(
+        app, settings, Path(district.__file__).resolve().parent / "data" / "grids.geojson", directory.accounts
+    )
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, Any]:

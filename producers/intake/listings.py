@@ -13,7 +13,7 @@ import asyncio
 import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from fastapi import Depends, FastAPI, Query
 from fastapi.responses import FileResponse
@@ -85,7 +85,22 @@ def _town_scope(account: Account) -> tuple[str, dict[str, Any]]:
     return "", {}
 
 
-def add_listing_routes(app: FastAPI, settings: Settings, registry_file: Path) -> None:
+def account_events(accounts: Sequence[Account]) -> list[dict[str, Any]]:
+    """Audit rows from the accounts topic: tokens made (by an admin, or by signing in) and revoked."""
+    rows = []
+    for a in accounts:
+        rows.append({"at": a.created_at.isoformat(), "actor": a.user_id, "role": a.role.value,
+                     "what": "sign_in" if a.session else "token_issued", "case_id": None, "detail": a.department or ""})
+        if a.revoked_at is not None:
+            rows.append({"at": a.revoked_at.isoformat(), "actor": a.user_id, "role": a.role.value,
+                         "what": "sign_out" if a.session else "token_revoked", "case_id": None,
+                         "detail": a.department or ""})  # fmt: skip
+    return rows
+
+
+def add_listing_routes(
+    app: FastAPI, settings: Settings, registry_file: Path, accounts: Callable[[], Sequence[Account]] = lambda: []
+) -> None:
     """Register the list endpoints on the intake ``app``."""
     reader = ClickHouseReader(settings)
     taxonomy = load_taxonomy()
@@ -196,7 +211,7 @@ def add_listing_routes(app: FastAPI, settings: Settings, registry_file: Path) ->
         until: datetime | None = Query(default=None),
         limit: int = Query(default=500, ge=1, le=5000),
     ) -> list[dict[str, Any]]:
-        """Every case event and every report submission, newest first, optionally by one actor and a period."""
+        """Case events, report submissions, sign-ins and revocations, newest first; by one actor and a period."""
         if account.role is not Role.ADMIN:
             raise ApiError(403, "forbidden", "审计记录只对系统管理员开放")
         until = until or datetime.now(timezone.utc) + timedelta(days=1)
@@ -205,7 +220,7 @@ def add_listing_routes(app: FastAPI, settings: Settings, registry_file: Path) ->
         params: dict[str, Any] = {"since": _naive(since), "until": _naive(until)}
         if actor:
             params["actor"] = actor
-        return await reader.dicts(
+        found = await reader.dicts(
             "SELECT at, actor, role, what, toString(case_id), detail FROM ("
             "SELECT at, actor_id AS actor, actor_role AS role, type AS what, case_id, ifNull(department, '') AS detail "
             "FROM {db}.case_events FINAL "
@@ -215,6 +230,13 @@ def add_listing_routes(app: FastAPI, settings: Settings, registry_file: Path) ->
             ("at", "actor", "role", "what", "case_id", "detail"),
             **params,
         )
+        lo, hi = since.astimezone(timezone.utc), until.astimezone(timezone.utc)
+        for row in account_events(accounts()):
+            when = datetime.fromisoformat(row["at"])
+            if lo <= when < hi and (not actor or row["actor"] == actor):
+                found.append(row)
+        found.sort(key=lambda r: r["at"], reverse=True)
+        return found[:limit]
 
 
 def _naive(when: datetime) -> datetime:

@@ -90,7 +90,9 @@ def test_sign_in_live_inbox_lists_and_audit(pipeline_settings: Settings) -> None
         assert listed("/api/v1/centre/overview", {"Authorization": f"Bearer {other_town}"})["backlog"] == []
 
         audit = listed("/api/v1/audit?actor=wgy-xl-01", {"Authorization": f"Bearer {admin}"})
-        assert [(a["what"], a["role"]) for a in audit] == [("report", "grid_worker")]
+        assert [(a["what"], a["role"]) for a in audit] == [("report", "grid_worker"), ("token_issued", "grid_worker")]
+        signed = listed("/api/v1/audit?actor=cg-zhang", {"Authorization": f"Bearer {admin}"})
+        assert [a["what"] for a in signed] == ["sign_in", "token_issued"]
         assert httpx.get(f"{url}/api/v1/audit", headers=cg).status_code == 403
         taxonomy = listed("/api/v1/taxonomy", cg)
         assert len(taxonomy) == 13 and taxonomy[0]["subcategories"]
@@ -99,5 +101,7 @@ def test_sign_in_live_inbox_lists_and_audit(pipeline_settings: Settings) -> None
 
         assert httpx.delete(f"{url}/api/v1/sessions", headers=cg).status_code == 204
         services.wait_until(lambda: httpx.get(f"{url}/api/v1/me", headers=cg).status_code == 401, 10, "signed out")
+        after = listed("/api/v1/audit?actor=cg-zhang", {"Authorization": f"Bearer {admin}"})
+        assert [a["what"] for a in after][0] == "sign_out"
     finally:
         pipeline.stop()
