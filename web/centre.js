@@ -55,10 +55,10 @@ async function refresh() {
   let o;
   try { o = await api("/api/v1/centre/overview"); } catch (err) { say(`暂时无法加载：${err.message}`, "error"); return; }
   const peak = Math.max(1, ...o.per_minute.map((m) => m.reports));
-  document.getElementById("intake").replaceChildren(...(o.per_minute.length ? o.per_minute.map((m) => el("div", { class: "row" },
-    el("span", { style: "flex:0 0 4em" }, when(m.minute).slice(-5)),
-    el("span", { style: `flex:0 0 ${Math.round(80 * m.reports / peak)}%;background:#1456a0;height:10px;border-radius:3px` }),
-    el("span", { style: "flex:0 0 3em" }, m.reports))) : ["暂无"]));
+  document.getElementById("intake").replaceChildren(...(o.per_minute.length ? o.per_minute.map((m) => el("div", { class: "bar" },
+    el("span", {}, when(m.minute).slice(-5)),
+    el("span", { class: "track" }, el("span", { class: "fill", style: `width:${Math.round(100 * m.reports / peak)}%` })),
+    el("span", {}, m.reports))) : ["暂无"]));
   document.getElementById("backlog").replaceChildren(el("tr", {}, el("th", {}, "部门"), el("th", {}, "在办")),
     ...o.backlog.map((b) => el("tr", {}, el("td", {}, b.department || "-"), el("td", {}, b.open))));
   document.getElementById("breach-count").textContent = o.breaches.length;

@@ -42,7 +42,7 @@ from producers.intake.writer import KafkaUnavailable, ReportWriter
 from schemas.account import Account
 from schemas.pii import mask_phone
 from schemas.report import AcceptedReport, Report
-from schemas.vocabulary import CaseState
+from schemas.vocabulary import CaseState, Role
 
 logger = logging.getLogger(__name__)
 #: the pages: login, the grid worker's form, the department console, the command centre
@@ -83,6 +83,12 @@ class ErrorBody(BaseModel):
     error: str
     message: str
     fields: list[dict[str, str]] | None = None
+
+
+def _town_check(account: Account, town: str | None) -> None:
+    """A town's sub-centre reads its own town's reports only (an unplaced one: any centre)."""
+    if account.role is Role.COMMAND_CENTRE and account.town and town and town != account.town:
+        raise ApiError(403, "forbidden", "只能查看本镇街的上报")
 
 
 def _can_read(account: Account, reporter_id: str) -> bool:
@@ -196,9 +202,12 @@ def create_app(
                 case = None
             status.case_id = UUID(link["case_id"])
             if case is not None:
+                _town_check(account, case.get("town"))
                 status.state = CaseState(case["state"])
                 status.case_no = case["case_no"]
                 status.department = case.get("lead_department")
+        elif seen is not None and seen.report is not None and seen.report.grid_id:
+            _town_check(account, seen.report.grid_id[:2])
         return status
 
     grid_list = [

@@ -1,14 +1,21 @@
-"""The three faces in a real browser: a grid worker reports (also offline), a clerk signs, the centre sees it."""
+"""The faces in a real browser, phone-sized: report → the department's inbox → sign → resolve → verify.
+
+Also the offline queue with the intake cut and brought back, and the
+command-centre page. Screenshots of every page go to test-artifacts/pages/.
+Waits are generous: the test checks that things happen, not how fast.
+"""
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any, Callable
 
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
+from gridflow import services
 from gridflow.accounts.directory import add_account
 from gridflow.settings import Settings
 from harness import start_pipeline
@@ -16,8 +23,10 @@ from schemas.vocabulary import Role
 
 pytestmark = pytest.mark.integration
 
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "pages"
 
-def _until(what: str, check: Callable[[], Any], timeout: float = 60) -> Any:
+
+def until(what: str, check: Callable[[], Any], timeout: float = 90) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -26,23 +35,29 @@ def _until(what: str, check: Callable[[], Any], timeout: float = 60) -> Any:
                 return found
         except Exception:  # noqa: BLE001 - the page is still drawing
             pass
-        time.sleep(0.3)
+        time.sleep(0.2)
     raise AssertionError(f"never: {what}")
 
 
-def _sign_in(driver: Any, url: str, user: str, password: str, lands_on: str) -> None:
+def shot(driver: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(SHOTS / f"{name}.png"))
+
+
+def sign_in(driver: Any, url: str, user: str, password: str, lands_on: str) -> None:
     driver.get(f"{url}/index.html")
     driver.execute_script("localStorage.clear()")
     driver.get(f"{url}/index.html")
     driver.find_element(By.ID, "user").send_keys(user)
     driver.find_element(By.ID, "password").send_keys(password)
     driver.find_element(By.ID, "go").click()
-    _until(f"{user} lands on {lands_on}", lambda: driver.current_url.endswith(lands_on))
+    until(f"{user} lands on {lands_on}", lambda: driver.current_url.endswith(lands_on))
 
 
-def _report(driver: Any, title: str) -> None:
-    _until("the grid picker is filled", lambda: len(driver.find_elements(By.CSS_SELECTOR, "#grid option")) > 40)
+def fill_report(driver: Any, title: str) -> None:
+    until("the grid picker is filled", lambda: len(driver.find_elements(By.CSS_SELECTOR, "#grid option")) > 40)
     Select(driver.find_element(By.ID, "grid")).select_by_value("XL-02-03")
+    Select(driver.find_element(By.ID, "category")).select_by_value("URBAN")
     driver.find_element(By.ID, "title").send_keys(title)
     driver.find_element(By.ID, "description").send_keys("石门村村口路灯坏了三天，晚上很黑，老人出行不便。")
     phone = driver.find_element(By.ID, "phone")
@@ -51,45 +66,77 @@ def _report(driver: Any, title: str) -> None:
     driver.find_element(By.ID, "send").click()
 
 
-def test_report_offline_then_sign_then_see_it_at_the_centre(pipeline_settings: Settings, browser: Any) -> None:
+def card(driver: Any, box: str, text: str) -> Any:
+    return next(c for c in driver.find_elements(By.CSS_SELECTOR, f"#{box} .card") if text in c.text)
+
+
+def press(driver: Any, box: str, text: str, label: str) -> None:
+    """Click ``label`` on the card holding ``text`` (pages redraw every second: find it afresh until it works)."""
+
+    def attempt() -> bool:
+        next(b for b in card(driver, box, text).find_elements(By.TAG_NAME, "button") if b.text == label).click()
+        return True
+
+    until(f"{label} on {text}", attempt, 30)
+
+
+def accounts(settings: Settings) -> None:
+    add_account(settings, "wgy-xl-0203", Role.GRID_WORKER, town="XL", password="wgy-pass-1")
+    add_account(settings, "cg-zhang", Role.DEPARTMENT_STAFF, department="CG", password="cg-pass-1")
+    add_account(settings, "zx-duty-2", Role.COMMAND_CENTRE, password="zx-pass-1")
+
+
+def test_a_report_is_signed_resolved_and_verified_through_the_pages(pipeline_settings: Settings, browser: Any) -> None:
     pipeline = start_pipeline(pipeline_settings)
     try:
         settings, url, driver = pipeline.settings, pipeline.url, browser
-        add_account(settings, "wgy-xl-0203", Role.GRID_WORKER, town="XL", password="wgy-pass-1")
-        add_account(settings, "cg-zhang", Role.DEPARTMENT_STAFF, department="CG", password="cg-pass-1")
-        add_account(settings, "zx-duty-2", Role.COMMAND_CENTRE, password="zx-pass-1")
+        accounts(settings)
 
-        # The grid worker reports; the case number appears under 我的上报.
-        _sign_in(driver, url, "wgy-xl-0203", "wgy-pass-1", "report.html")
-        _report(driver, "村口路灯不亮")
-        _until("the case number", lambda: "XL-" in driver.find_element(By.ID, "mine").text, 90)
+        sign_in(driver, url, "wgy-xl-0203", "wgy-pass-1", "report.html")
+        shot(driver, "1-report-form")
+        fill_report(driver, "村口路灯不亮")
+        until("the case number under 我的上报", lambda: "XL-" in driver.find_element(By.ID, "mine").text)
+        case_no = driver.find_element(By.CSS_SELECTOR, "#mine .card strong").text
 
-        # Offline: the report waits as 待发送; back online it is sent, once.
-        driver.set_network_conditions(offline=True, latency=0, throughput=0)
-        _report(driver, "桥头路灯也不亮")
-        _until("queued while offline", lambda: driver.find_element(By.ID, "queued").text == "1")
+        # The intake is cut: the report waits as 待发送, and is sent once the intake is back.
+        pipeline.intake.stop()
+        fill_report(driver, "桥头路灯也不亮")
+        until("queued while the intake is away", lambda: driver.find_element(By.ID, "queued").text == "1")
         assert "待发送" in driver.find_element(By.ID, "outbox").text
-        time.sleep(2)
-        assert driver.find_element(By.ID, "queued").text == "1"  # retries failed: still queued
-        driver.set_network_conditions(offline=False, latency=0, throughput=500 * 1024)
+        shot(driver, "2-report-queued-offline")
+        pipeline.intake = services.intake(settings).start()
+        services.wait_until(services.intake_ready(settings), 90, "intake back")
         driver.execute_script("window.dispatchEvent(new Event('online'))")
-        _until("the queue drains", lambda: driver.find_element(By.ID, "queued").text == "0", 60)
-        _until("both reports are cases", lambda: driver.find_element(By.ID, "mine").text.count("XL-") == 2, 90)
+        until("the queue drains", lambda: driver.find_element(By.ID, "queued").text == "0", 120)
+        until("both reports are cases", lambda: driver.find_element(By.ID, "mine").text.count("XL-") == 2)
 
-        # The CG clerk sees both in the live inbox and signs one.
-        _sign_in(driver, url, "cg-zhang", "cg-pass-1", "console.html")
-        _until("the inbox lists both", lambda: driver.find_element(By.ID, "count").text == "2", 60)
-        first = driver.find_elements(By.CSS_SELECTOR, "#inbox .card")[0]
-        assert "签收时限" in first.text and ("剩" in first.text or "超时" in first.text)
-        next(b for b in first.find_elements(By.TAG_NAME, "button") if b.text == "签收").click()
-        _until("the sign is applied", lambda: "已签收" in driver.find_element(By.ID, "inbox").text, 30)
+        # The CG clerk: both in the inbox; sign the first, then resolve it with a note.
+        sign_in(driver, url, "cg-zhang", "cg-pass-1", "console.html")
+        until("the inbox lists both", lambda: driver.find_element(By.ID, "count").text == "2")
+        shot(driver, "3-console-inbox")
+        target = until("the card", lambda: card(driver, "inbox", case_no).text)
+        assert "签收时限" in target and ("剩" in target or "超时" in target)
+        press(driver, "inbox", case_no, "签收")
+        until("signed", lambda: "已签收" in card(driver, "inbox", case_no).text, 60)
+        press(driver, "inbox", case_no, "办结")
+        driver.switch_to.alert.send_keys("已更换灯泡")
+        driver.switch_to.alert.accept()
+        until("resolved", lambda: "已办结" in card(driver, "inbox", case_no).text, 60)
+        shot(driver, "4-console-resolved")
 
-        # The command centre: backlog for CG and the map with every grid.
-        _sign_in(driver, url, "zx-duty-2", "zx-pass-1", "centre.html")
-        _until("the backlog", lambda: "CG" in driver.find_element(By.ID, "backlog").text, 30)
+        # The grid worker verifies it from his own page: the case closes.
+        sign_in(driver, url, "wgy-xl-0203", "wgy-pass-1", "report.html")
+        until("resolved in 我的上报", lambda: "已办结" in card(driver, "mine", case_no).text, 60)
+        press(driver, "mine", case_no, "核查通过")
+        until("closed", lambda: "已结案" in card(driver, "mine", case_no).text, 60)
+        shot(driver, "5-report-verified")
+
+        # The command centre: backlog, the map of every grid, nothing fetched from outside.
+        sign_in(driver, url, "zx-duty-2", "zx-pass-1", "centre.html")
+        until("the backlog", lambda: "CG" in driver.find_element(By.ID, "backlog").text, 60)
         assert len(driver.find_elements(By.CSS_SELECTOR, "#map path")) == 48
+        shot(driver, "6-centre")
         assert driver.execute_script("return document.documentElement.lang") == "zh-CN"
-        # nothing was fetched from outside: every resource came from the intake
         resources = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
         assert all(r.startswith(url) for r in resources), resources
     finally:
