@@ -121,6 +121,15 @@ def _day_start(text: str, end: bool = False) -> datetime:
     return when.astimezone(timezone.utc)
 
 
+def _dashboards(settings: Settings, args: argparse.Namespace) -> int:
+    """Regenerate the dashboards' JSON from their Python definitions."""
+    from dashboards.build import write
+
+    for path in write():
+        print(path)
+    return 0
+
+
 def _classify(settings: Settings, args: argparse.Namespace) -> int:
     """JSON lines in, one decision per line out, in order; the model is loaded once."""
     from classifier import ReportClassifier
@@ -224,6 +233,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="the .xlsx file (default: gridflow-report-<by>-<since>-<until>.xlsx)")
     p.add_argument("--as-of", dest="as_of", help="count as things stood then (default: now)")
     p.set_defaults(run=_report)
+
+    p = sub.add_parser("dashboards", help="Grafana dashboards as code")
+    p.add_argument("action", choices=["build"], help="build: regenerate dashboards/json from dashboards/build.py")
+    p.set_defaults(run=_dashboards)
 
     p = sub.add_parser("settings", help="list every setting, its environment variable and value")
     p.set_defaults(run=_settings)
