@@ -1,8 +1,11 @@
 """The command centre's dashboards, built with grafana-foundation-sdk (``python -m dashboards.build``).
 
-So far: the overview (intake, backlog, breaches now, open P1, triage queue)
-and the district indicators per department with DESIGN's formulas — the same
-counts as ``gridflow report --by department`` as of now. The filters are
+The overview (intake, backlog, breaches now, open P1, triage queue); the
+response times (p50/p90 to sign and resolve by department, town, category,
+and the daily trend); the district indicators per department with DESIGN's
+formulas — the same counts as ``gridflow report --by department`` as of now;
+intake per source network; and the map of open cases over the grids' own
+GeoJSON (no basemap tiles). The filters are
 single-select template variables whose "all" value is ``%`` (used with
 LIKE), so one SQL text serves a value and "all". Days are Asia/Shanghai days.
 """
@@ -149,7 +152,106 @@ def indicators() -> dashboard.Dashboard:
     )
 
 
-DASHBOARDS = {"overview": overview, "indicators": indicators}
+def _durations_by(dimension: str, label: str) -> str:
+    """p50/p90 hours to sign and to resolve, grouped by ``dimension`` (quantileExact, as gridflow report)."""
+    return f"""SELECT ifNull({dimension}, '-') AS `{label}`,
+    count() AS `派遣案件数`,
+    quantileExactIf(0.5)(sign_seconds, isNotNull(sign_seconds)) / 3600 AS `签收 p50 (小时)`,
+    quantileExactIf(0.9)(sign_seconds, isNotNull(sign_seconds)) / 3600 AS `签收 p90 (小时)`,
+    quantileExactIf(0.5)(resolve_seconds, isNotNull(resolve_seconds)) / 3600 AS `办结 p50 (小时)`,
+    quantileExactIf(0.9)(resolve_seconds, isNotNull(resolve_seconds)) / 3600 AS `办结 p90 (小时)`
+FROM {DB}.cases FINAL
+WHERE isNotNull(dispatched_at) AND on_the_spot = 0 AND state NOT IN ('rejected', 'merged')
+    AND $__timeFilter(dispatched_at) AND {FILTERS}
+GROUP BY `{label}`
+ORDER BY `派遣案件数` DESC"""
+
+
+def response_times() -> dashboard.Dashboard:
+    """响应时效: p50/p90 time to sign and to resolve by department, town and category, and the daily trend."""
+    board = _board("gridflow-response-times", "响应时效").time("now-30d", "now")
+    for dimension, label in (("lead_department", "部门"), ("town", "镇街"), ("category", "类别")):
+        board = board.with_panel(
+            table.Panel().title(f"按{label}").height(10).span(24).decimals(2).with_target(SQL(_durations_by(dimension, label)))
+        )
+    trend = f"""SELECT toDateTime(toDate(dispatched_at, 'Asia/Shanghai'), 'Asia/Shanghai') AS time,
+    quantileExactIf(0.5)(sign_seconds, isNotNull(sign_seconds)) / 3600 AS `签收 p50 (小时)`,
+    quantileExactIf(0.5)(resolve_seconds, isNotNull(resolve_seconds)) / 3600 AS `办结 p50 (小时)`
+FROM {DB}.cases FINAL
+WHERE isNotNull(dispatched_at) AND on_the_spot = 0 AND $__timeFilter(dispatched_at) AND {FILTERS}
+GROUP BY time
+ORDER BY time"""
+    return board.with_panel(
+        timeseries.Panel().title("每日趋势（上海时间的日）").height(9).span(24).with_target(SQL(trend, fmt=TIME_SERIES))
+    )
+
+
+def sources() -> dashboard.Dashboard:
+    """受理来源: intake per source network (多网合一: the former networks join as their adapters arrive)."""
+    per_source = f"""SELECT $__timeInterval(received_at) AS time, source, count() AS n
+FROM {DB}.cases FINAL
+WHERE $__timeFilter(received_at) AND {FILTERS}
+GROUP BY time, source
+ORDER BY time"""
+    totals = f"""SELECT source AS `来源网络`, count() AS `受理数`, countIf(on_the_spot = 1) AS `自行处置`
+FROM {DB}.cases FINAL
+WHERE $__timeFilter(received_at) AND {FILTERS}
+GROUP BY source
+ORDER BY `受理数` DESC"""
+    return (
+        _board("gridflow-sources", "受理来源（多网合一）")
+        .with_panel(timeseries.Panel().title("各网络受理量").height(10).span(24).with_target(SQL(per_source, fmt=TIME_SERIES)))
+        .with_panel(table.Panel().title("合计").height(8).span(24).with_target(SQL(totals)))
+    )
+
+
+#: where Grafana serves the grids' GeoJSON (docker-compose mounts district/data/grids.geojson there)
+GRIDS_GEOJSON = "public/maps/gridflow-grids.geojson"
+
+
+def open_cases_map() -> dashboard.Dashboard:
+    """在办案件分布: open cases over the grids' own polygons; no external basemap tiles."""
+    from grafana_foundation_sdk.builders import common, geomap
+    from grafana_foundation_sdk.models.common import FrameGeometrySourceMode
+
+    # Most reports name a grid rather than a point: place each grid's count on the grid itself,
+    # looked up by grid_id in the registry's GeoJSON (Grafana's gazetteer lookup).
+    points = f"""SELECT grid_id, count() AS open
+FROM {DB}.cases FINAL
+WHERE state IN {OPEN} AND isNotNull(grid_id) AND {FILTERS}
+GROUP BY grid_id"""
+    grids = (
+        common.MapLayerOptions()
+        .type("geojson")
+        .name("网格")
+        .config({"src": GRIDS_GEOJSON, "style": {"color": {"fixed": "#1456a0"}, "opacity": 0.15}})
+    )
+    cases = (
+        common.MapLayerOptions()
+        .type("markers")
+        .name("在办案件")
+        .location(common.FrameGeometrySource().mode(FrameGeometrySourceMode.LOOKUP).lookup("grid_id").gazetteer(GRIDS_GEOJSON))
+        .config({"size": {"field": "open", "min": 4, "max": 24}, "color": {"fixed": "#c0392b"}})
+    )
+    return _board("gridflow-map", "在办案件分布").with_panel(
+        geomap.Panel()
+        .title("网格在办案件")
+        .height(18)
+        .span(24)
+        .basemap(grids)
+        .layers([cases])
+        .view(geomap.MapViewConfig().id("coords").lat(22.72).lon(108.35).zoom(11))
+        .with_target(SQL(points))
+    )
+
+
+DASHBOARDS = {
+    "overview": overview,
+    "indicators": indicators,
+    "response-times": response_times,
+    "sources": sources,
+    "map": open_cases_map,
+}
 
 
 def render(name: str) -> str:

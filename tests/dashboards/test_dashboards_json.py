@@ -34,3 +34,21 @@ def test_every_panel_reads_deduplicated_data_from_the_provisioned_datasource(nam
             assert target["datasource"]["uid"] == DATASOURCE_UID, panel["title"]
             for table in re.findall(r"FROM\s+(gridflow\.\w+)(\s+FINAL)?", target["rawSql"]):
                 assert table[1], f"{panel['title']}: {table[0]} read without FINAL"
+
+
+def test_the_map_reads_the_grids_grafana_is_given() -> None:
+    """The map's basemap and gazetteer are the registry's GeoJSON, mounted into Grafana by docker-compose."""
+    from dashboards.build import GRIDS_GEOJSON
+
+    root = Path(__file__).resolve().parents[2]
+    board = json.loads(render("map"))
+    options = board["panels"][0]["options"]
+    assert options["basemap"]["type"] == "geojson" and options["basemap"]["config"]["src"] == GRIDS_GEOJSON
+    assert options["layers"][0]["location"] == {"mode": "lookup", "lookup": "grid_id", "gazetteer": GRIDS_GEOJSON}
+    compose = yaml.safe_load((root / "docker-compose.yml").read_text())
+    mounts = [v.split(":") for v in compose["services"]["grafana"]["volumes"] if isinstance(v, str)]
+    target = "/usr/share/grafana/" + GRIDS_GEOJSON
+    sources = [m[0] for m in mounts if len(m) > 1 and m[1] == target]
+    assert sources, f"docker-compose does not mount the grids at {target}"
+    grids = json.loads((root / sources[0]).read_text())
+    assert len(grids["features"]) == 48 and all(f["id"] == f["properties"]["grid_id"] for f in grids["features"])
