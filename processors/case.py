@@ -74,10 +74,9 @@ async def _act(p: Pipeline, action: CaseAction) -> None:
         await p.replies.send(key=action_key, value=ActionVerdict.model_validate(done))
         return
     case = _stored(p, key)
+    answer = dict(action_id=action.action_id, case_id=action.case_id)
     if case is None:
-        verdict = ActionVerdict(
-            action_id=action.action_id, case_id=action.case_id, applied=False, code="not_found", message="案件不存在"
-        )
+        verdict = ActionVerdict(**answer, applied=False, code="not_found", message="案件不存在")
     else:
         outcome = apply_action(case, action, p.lifecycle)
         if isinstance(outcome, Applied):
@@ -87,27 +86,15 @@ async def _act(p: Pipeline, action: CaseAction) -> None:
             await _publish(p, key, outcome.case, outcome.events, outcome.alerts)
             _remember(p, key, outcome.case)
             verdict = ActionVerdict(
-                action_id=action.action_id,
-                case_id=action.case_id,
-                applied=True,
-                code="applied",
-                message="已办理",
-                state=outcome.case.state,
-                allowed=allowed_actions(outcome.case, action),
-                seq=outcome.case.seq,
-            )
+                **answer, applied=True, code="applied", message="已办理", state=outcome.case.state,
+                allowed=allowed_actions(outcome.case, action), seq=outcome.case.seq,
+            )  # fmt: skip
             logger.info("case %s: %s by %s → %s", case.case_no, action.action.value, action.actor_id, outcome.case.state.value)
         else:
             verdict = ActionVerdict(
-                action_id=action.action_id,
-                case_id=action.case_id,
-                applied=False,
-                code=outcome.code,
-                message=outcome.message,
-                state=outcome.state,
-                allowed=outcome.allowed,
-                seq=case.seq,
-            )
+                **answer, applied=False, code=outcome.code, message=outcome.message, state=outcome.state,
+                allowed=outcome.allowed, seq=case.seq,
+            )  # fmt: skip
     p.action_table[action_key] = verdict.model_dump(mode="json")
     await p.replies.send(key=action_key, value=verdict)
 

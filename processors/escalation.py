@@ -27,6 +27,8 @@ RUNNING: dict[str, frozenset[CaseState]] = {
     "sign": frozenset({CaseState.DISPATCHED}),
     "resolve": frozenset({CaseState.DISPATCHED, CaseState.SIGNED, CaseState.IN_PROGRESS}),
 }
+#: state values in which some clock runs (the timer looks at nothing else)
+CLOCKED_STATES: frozenset[str] = frozenset(s.value for states in RUNNING.values() for s in states)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, Callable
 
+from gridflow.accounts.policy import in_town_scope
 from processors.dispatching import dispatch, event_for
 from processors.outcome import Applied, Refusal
 from processors.returns import return_case
@@ -176,7 +177,7 @@ def standings(case: Case, action: ActionCommand) -> frozenset[Standing]:
             found.add(Standing.CO)
     if action.actor_role in (Role.GRID_WORKER, Role.INTEGRATOR) and action.actor_id == case.reporter_id:
         found.add(Standing.REPORTER)
-    if action.actor_role is Role.COMMAND_CENTRE and action.actor_town in (None, case.town):
+    if action.actor_role is Role.COMMAND_CENTRE and in_town_scope(action.actor_role, action.actor_town, case.town):
         found.add(Standing.CENTRE)
     return frozenset(found)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 
-from processors.escalation import due
+from processors.escalation import CLOCKED_STATES, due
 from processors.pipeline import Pipeline
 from schemas.case import Case
 from schemas.case_flow import EscalationCheck
@@ -33,6 +33,9 @@ def register(p: Pipeline) -> None:
         now = p.clock.now()
         mono = time.monotonic()
         for key, stored in list(p.case_table.items()):
+            # Most cases are closed: skip them before paying for a full validation.
+            if stored.get("state") not in CLOCKED_STATES:
+                continue
             case = Case.model_validate(stored)
             pending = [d.id for d in due(case, now, p.calendar)]
             fresh = [i for i in pending if mono - sent.get(f"{case.case_id}:{i}", -RESEND_AFTER_S) >= RESEND_AFTER_S]

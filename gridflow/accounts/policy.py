@@ -31,6 +31,15 @@ GRANTS: dict[Role, frozenset[Permission]] = {
 }
 
 
+def in_town_scope(role: Role, account_town: str | None, town: str | None) -> bool:
+    """A town's sub-centre (command centre with a town) deals with its own town's cases only.
+
+    Cases not yet placed (no town) are the district centre's, like every case
+    of every town; other roles are not limited by town here.
+    """
+    return role is not Role.COMMAND_CENTRE or account_town is None or account_town == town
+
+
 def allowed(role: Role, permission: Permission) -> bool:
     """True when ``role`` holds ``permission``."""
     return permission in GRANTS.get(role, frozenset())

@@ -24,7 +24,7 @@ import district
 import web
 from district import load_registry
 from gridflow.accounts.directory import AccountDirectory
-from gridflow.accounts.policy import Permission, allowed
+from gridflow.accounts.policy import Permission, allowed, in_town_scope
 from gridflow.settings import Settings
 from producers.intake import errors
 from producers.intake.auth import require
@@ -42,7 +42,7 @@ from producers.intake.writer import KafkaUnavailable, ReportWriter
 from schemas.account import Account
 from schemas.pii import mask_phone
 from schemas.report import AcceptedReport, Report
-from schemas.vocabulary import CaseState, Role
+from schemas.vocabulary import CaseState
 
 logger = logging.getLogger(__name__)
 #: the pages: login, the grid worker's form, the department console, the command centre
@@ -86,8 +86,8 @@ class ErrorBody(BaseModel):
 
 
 def _town_check(account: Account, town: str | None) -> None:
-    """A town's sub-centre reads its own town's reports only (an unplaced one: any centre)."""
-    if account.role is Role.COMMAND_CENTRE and account.town and town and town != account.town:
+    """A town's sub-centre reads its own town's reports only."""
+    if not in_town_scope(account.role, account.town, town):
         raise ApiError(403, "forbidden", "只能查看本镇街的上报")
 
 

@@ -20,7 +20,7 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from gridflow.accounts.policy import Permission
+from gridflow.accounts.policy import Permission, in_town_scope
 from gridflow.settings import Settings
 from producers.intake.auth import require
 from producers.intake.cases import CaseReader, WorkersUnavailable
@@ -52,7 +52,7 @@ def can_read(account: Account, case: dict[str, Any]) -> bool:
     if account.role is Role.ADMIN:
         return True
     if account.role is Role.COMMAND_CENTRE:
-        return account.town in (None, case.get("town"))
+        return in_town_scope(account.role, account.town, case.get("town"))
     if account.role in (Role.DEPARTMENT_STAFF, Role.DEPARTMENT_HEAD) and account.department:
         involved = {case.get("lead_department"), *case.get("co_handlers", []), *case.get("returned_by", [])}
         return account.department in involved

@@ -18,7 +18,7 @@ from typing import Any, Callable, Mapping, Sequence
 from fastapi import Depends, FastAPI, Query
 from fastapi.responses import FileResponse
 
-from gridflow.accounts.policy import Permission
+from gridflow.accounts.policy import Permission, in_town_scope
 from gridflow.clickhouse import ServerEngine
 from gridflow.settings import Settings
 from producers.intake.auth import require
@@ -79,8 +79,8 @@ def _cases_sql(where: str, limit: int = 500) -> str:
 
 
 def _town_scope(account: Account) -> tuple[str, dict[str, Any]]:
-    """A town sub-centre sees its own town only."""
-    if account.town and account.role is Role.COMMAND_CENTRE:
+    """The SQL form of :func:`~gridflow.accounts.policy.in_town_scope`."""
+    if not in_town_scope(account.role, account.town, None):
         return " AND town = %(town)s", {"town": account.town}
     return "", {}
 

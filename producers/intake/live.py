@@ -18,7 +18,7 @@ from typing import AsyncIterator
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import StreamingResponse
 
-from gridflow.accounts.policy import Permission
+from gridflow.accounts.policy import Permission, in_town_scope
 from gridflow.settings import Settings
 from gridflow.tail import TopicTail
 from producers.intake.errors import ApiError
@@ -46,7 +46,6 @@ def add_live_routes(app: FastAPI, settings: Settings) -> None:
             department = account.department
         else:
             raise ApiError(403, "forbidden", "实时通知只对部门和指挥中心开放")
-        town_only = account.town if account.role is Role.COMMAND_CENTRE else None
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[bytes] = asyncio.Queue()
 
@@ -67,8 +66,8 @@ def add_live_routes(app: FastAPI, settings: Settings) -> None:
                         yield b": keep-alive\n\n"
                         continue
                     alert = json.loads(value)
-                    if town_only and alert.get("town") not in (town_only, None):
-                        continue  # a town's sub-centre follows its own town (unplaced cases: everyone)
+                    if not in_town_scope(account.role, account.town, alert.get("town")):
+                        continue  # a town's sub-centre follows its own town
                     yield f"id: {alert['alert_id']}\nevent: alert\ndata: {json.dumps(alert, ensure_ascii=False)}\n\n".encode()
             finally:
                 await asyncio.to_thread(tail.stop)
