@@ -11,7 +11,9 @@ import io
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
+
+from analytics.targets import Target
 
 # (key in the indicator row, Chinese header, kind)
 COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -50,8 +52,13 @@ def _text(value: Any, kind: str) -> str:
     return str(value)
 
 
-def render(rows: Sequence[dict[str, Any]], fmt: str, *, title: str, out: Path | None = None) -> str:
-    """The report in ``fmt``; for xlsx, written to ``out`` and its path returned."""
+def render(rows: Sequence[dict[str, Any]], fmt: str, *, title: str, out: Path | None = None,
+           targets: Mapping[str, Target] | None = None) -> str:
+    """The report in ``fmt``; for xlsx, written to ``out`` and its path returned.
+
+    With ``targets``, the text table marks each rate that misses its target
+    with ``*`` and names the targets below the table.
+    """
     if fmt == "json":
         return json.dumps({"title": title, "rows": list(rows)}, ensure_ascii=False, indent=2, default=str)
     if fmt == "csv":
@@ -67,9 +74,18 @@ def render(rows: Sequence[dict[str, Any]], fmt: str, *, title: str, out: Path | 
         return str(_xlsx(rows, title, out))
     if fmt != "table":
         raise ValueError(f"unknown format {fmt!r} (expected {', '.join(FORMATS)})")
-    cells = [[h for _, h, _ in COLUMNS]] + [[_text(row.get(k), kind) for k, _, kind in COLUMNS] for row in rows]
+    targets = targets or {}
+
+    def text(row: dict[str, Any], key: str, kind: str) -> str:
+        missed = key in targets and targets[key].met(row.get(key)) is False
+        return _text(row.get(key), kind) + ("*" if missed else "")
+
+    cells = [[h for _, h, _ in COLUMNS]] + [[text(row, k, kind) for k, _, kind in COLUMNS] for row in rows]
     widths = [max(_width(r[i]) for r in cells) for i in range(len(COLUMNS))]
     lines = [title] + ["  ".join(c + " " * (w - _width(c)) for c, w in zip(r, widths)).rstrip() for r in cells]
+    if targets:
+        bounds = "，".join(f"{t.rate} {'≥' if t.bound == 'at_least' else '≤'}{t.value:.0%}" for t in targets.values())
+        lines.append(f"* 未达考核目标（{bounds}）")
     return "\n".join(lines) + "\n"
 
 

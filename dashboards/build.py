@@ -19,13 +19,18 @@ from typing import Any
 
 from grafana_foundation_sdk.builders import dashboard, stat, table, timeseries
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
-from grafana_foundation_sdk.models.dashboard import VariableOption
+from grafana_foundation_sdk.cog import builder as cogbuilder
+from grafana_foundation_sdk.models.dashboard import DataSourceRef, DynamicConfigValue, VariableModel, VariableOption
 
-from dashboards.clickhouse_query import SQL, TIME_SERIES
+from analytics.targets import Target, load_targets
+from dashboards.clickhouse_query import DATASOURCE_TYPE, DATASOURCE_UID, SQL, TIME_SERIES
 
 OUT = Path(__file__).resolve().parent / "json"
-DB = "gridflow"
+#: the database, a hidden constant variable: a district whose tables live elsewhere changes it in one place
+DB = "${database}"
 OPEN = "('accepted', 'triage', 'dispatched', 'signed', 'in_progress', 'resolved')"
+#: every panel's datasource: the plugin's, by the uid the provisioning file and ``dashboards push`` give it
+DS = DataSourceRef(type_val=DATASOURCE_TYPE, uid=DATASOURCE_UID)
 #: the template variables' filter on the cases table
 FILTERS = (
     "ifNull(town, '') LIKE '${town}' AND ifNull(lead_department, '') LIKE '${department}' "
@@ -45,12 +50,25 @@ def _choices(name: str, label: str, values: list[tuple[str, str]]) -> dashboard.
     )
 
 
-def _variables() -> list[dashboard.CustomVariable]:
+def _bucket(column: str) -> str:
+    """The start of ``column``'s time bucket of the panel's interval, on Shanghai's clock.
+
+    Not the plugin's ``$__timeInterval``: that is toStartOfInterval, which Debian's
+    ClickHouse 18.16 lacks, and it cuts day-long buckets at UTC midnight.
+    """
+    shift = 8 * 3600  # Asia/Shanghai has no daylight saving time
+    return (
+        f"toDateTime(intDiv(toUInt32({column}) + {shift}, $__interval_s) * $__interval_s - {shift}, 'Asia/Shanghai')"
+    )
+
+
+def _variables() -> list[cogbuilder.Builder[VariableModel]]:
     from district import load_registry
     from routing import load_taxonomy
 
     registry, taxonomy = load_registry(), load_taxonomy()
     return [
+        dashboard.ConstantVariable("database").value("gridflow").description("gridflow 的 ClickHouse 数据库"),
         _choices("town", "镇街", [(t.name, t.code) for t in registry.towns]),
         _choices("department", "部门", [(d.name, d.code) for d in registry.departments]),
         _choices("category", "类别", [(c.name, c.code) for c in taxonomy.categories.values()]),
@@ -74,7 +92,7 @@ def _board(uid: str, title: str) -> dashboard.Dashboard:
 
 
 def _stat(title: str, sql: str, unit: str = "none") -> stat.Panel:
-    return stat.Panel().title(title).unit(unit).height(5).span(4).with_target(SQL(sql))
+    return stat.Panel().datasource(DS).title(title).unit(unit).height(5).span(4).with_target(SQL(sql))
 
 
 def overview() -> dashboard.Dashboard:
@@ -95,13 +113,13 @@ def overview() -> dashboard.Dashboard:
         .with_panel(_stat("在办紧急 (P1)", f"SELECT count() FROM {cases} WHERE state IN {OPEN} AND severity = 'P1' AND {FILTERS}"))
         .with_panel(_stat("待人工分拨", f"SELECT count() FROM {cases} WHERE state = 'triage' AND {FILTERS}"))
         .with_panel(
-            timeseries.Panel()
+            timeseries.Panel().datasource(DS)
             .title("受理量（每时段）")
             .height(9)
             .span(24)
             .with_target(
                 SQL(
-                    f"SELECT $__timeInterval(received_at) AS time, count() AS `受理` FROM {cases} "
+                    f"SELECT {_bucket('received_at')} AS time, count() AS `受理` FROM {cases} "
                     f"WHERE $__timeFilter(received_at) AND {FILTERS} GROUP BY time ORDER BY time",
                     fmt=TIME_SERIES,
                 )
@@ -143,13 +161,37 @@ GROUP BY dept
 ORDER BY `派遣案件数` DESC"""
 
 
-def indicators() -> dashboard.Dashboard:
-    """综合评价: 及时签收率, 按期办结率, 结案率, 返工率, 退回率 per department (cases of the period by first dispatch)."""
-    return (
-        _board("gridflow-indicators", "综合评价（部门）")
-        .time("now-30d", "now")
-        .with_panel(table.Panel().title("各部门指标").height(14).span(24).unit("percentunit").with_target(SQL(INDICATORS_SQL)))
+def _against(panel: table.Panel, target: Target) -> table.Panel:
+    """Colour ``target.rate``'s cells green where the target is met, red where not; the header names the target."""
+    # A threshold step applies from its value up; a ceiling is met at the value itself,
+    # so red starts just above it.
+    if target.bound == "at_least":
+        steps = [{"color": "red", "value": None}, {"color": "green", "value": target.value}]
+    else:
+        steps = [{"color": "green", "value": None}, {"color": "red", "value": target.value + 1e-9}]
+    sign = "≥" if target.bound == "at_least" else "≤"
+    return panel.override_by_name(
+        target.rate,
+        [
+            DynamicConfigValue(id_val="displayName", value=f"{target.rate}（目标 {sign}{target.value:.0%}）"),
+            DynamicConfigValue(id_val="thresholds", value={"mode": "absolute", "steps": steps}),
+            DynamicConfigValue(id_val="custom.cellOptions", value={"type": "color-background"}),
+        ],
     )
+
+
+def indicators() -> dashboard.Dashboard:
+    """综合评价: 及时签收率, 按期办结率, 结案率, 返工率, 退回率 per department against the district's targets."""
+    panel = (
+        table.Panel().datasource(DS).title("各部门指标（本时段首次派遣的案件，截至现在）")
+        .height(14).span(24).unit("percentunit").decimals(1)
+        .override_by_name("派遣案件数", [DynamicConfigValue(id_val="unit", value="none"),
+                                         DynamicConfigValue(id_val="decimals", value=0)])
+        .with_target(SQL(INDICATORS_SQL))
+    )
+    for target in load_targets().values():
+        panel = _against(panel, target)
+    return _board("gridflow-indicators", "综合评价（部门）").time("now-30d", "now").with_panel(panel)
 
 
 def _durations_by(dimension: str, label: str) -> str:
@@ -172,7 +214,7 @@ def response_times() -> dashboard.Dashboard:
     board = _board("gridflow-response-times", "响应时效").time("now-30d", "now")
     for dimension, label in (("lead_department", "部门"), ("town", "镇街"), ("category", "类别")):
         board = board.with_panel(
-            table.Panel().title(f"按{label}").height(10).span(24).decimals(2).with_target(SQL(_durations_by(dimension, label)))
+            table.Panel().datasource(DS).title(f"按{label}").height(10).span(24).decimals(2).with_target(SQL(_durations_by(dimension, label)))
         )
     trend = f"""SELECT toDateTime(toDate(dispatched_at, 'Asia/Shanghai'), 'Asia/Shanghai') AS time,
     quantileExactIf(0.5)(sign_seconds, isNotNull(sign_seconds)) / 3600 AS `签收 p50 (小时)`,
@@ -182,13 +224,13 @@ WHERE isNotNull(dispatched_at) AND on_the_spot = 0 AND $__timeFilter(dispatched_
 GROUP BY time
 ORDER BY time"""
     return board.with_panel(
-        timeseries.Panel().title("每日趋势（上海时间的日）").height(9).span(24).with_target(SQL(trend, fmt=TIME_SERIES))
+        timeseries.Panel().datasource(DS).title("每日趋势（上海时间的日）").height(9).span(24).with_target(SQL(trend, fmt=TIME_SERIES))
     )
 
 
 def sources() -> dashboard.Dashboard:
     """受理来源: intake per source network (多网合一: the former networks join as their adapters arrive)."""
-    per_source = f"""SELECT $__timeInterval(received_at) AS time, source, count() AS n
+    per_source = f"""SELECT {_bucket('received_at')} AS time, source, count() AS n
 FROM {DB}.cases FINAL
 WHERE $__timeFilter(received_at) AND {FILTERS}
 GROUP BY time, source
@@ -200,8 +242,8 @@ GROUP BY source
 ORDER BY `受理数` DESC"""
     return (
         _board("gridflow-sources", "受理来源（多网合一）")
-        .with_panel(timeseries.Panel().title("各网络受理量").height(10).span(24).with_target(SQL(per_source, fmt=TIME_SERIES)))
-        .with_panel(table.Panel().title("合计").height(8).span(24).with_target(SQL(totals)))
+        .with_panel(timeseries.Panel().datasource(DS).title("各网络受理量").height(10).span(24).with_target(SQL(per_source, fmt=TIME_SERIES)))
+        .with_panel(table.Panel().datasource(DS).title("合计").height(8).span(24).with_target(SQL(totals)))
     )
 
 
@@ -234,7 +276,7 @@ GROUP BY grid_id"""
         .config({"size": {"field": "open", "min": 4, "max": 24}, "color": {"fixed": "#c0392b"}})
     )
     return _board("gridflow-map", "在办案件分布").with_panel(
-        geomap.Panel()
+        geomap.Panel().datasource(DS)
         .title("网格在办案件")
         .height(18)
         .span(24)

@@ -41,6 +41,11 @@ class ServerEngine:
         """Run ``sql``; ``%(name)s`` placeholders are filled from ``params``, escaped by the driver."""
         return self.client.execute(sql, params) if params else self.client.execute(sql)
 
+    def query(self, sql: str) -> tuple[list[tuple[str, str]], Sequence[tuple[Any, ...]]]:
+        """Run ``sql``; its columns as (name, type), and its rows."""
+        rows, columns = self.client.execute(sql, with_column_types=True)
+        return [(name, kind) for name, kind in columns], rows
+
     def insert(self, table: str, rows: Sequence[Mapping[str, Any]]) -> int:
         """Insert ``rows`` (dicts with equal keys) with the parameterised form.
 
@@ -68,11 +73,16 @@ class EmbeddedEngine:
         self.session = session.Session(path) if path else session.Session()
 
     def execute(self, sql: str) -> Sequence[tuple[Any, ...]]:
+        return self.query(sql)[1]
+
+    def query(self, sql: str) -> tuple[list[tuple[str, str]], Sequence[tuple[Any, ...]]]:
+        """Run ``sql``; its columns as (name, type), and its rows (values as chdb's JSON gives them)."""
         result = self.session.query(sql, "JSONCompact")
         text = result.bytes().decode("utf-8") if hasattr(result, "bytes") else str(result)
         if not text.strip():
-            return []
-        return [tuple(r) for r in json.loads(text).get("data", [])]
+            return [], []
+        body = json.loads(text)
+        return [(c["name"], c["type"]) for c in body.get("meta", [])], [tuple(r) for r in body.get("data", [])]
 
     def insert(self, table: str, rows: Sequence[Mapping[str, Any]]) -> int:
         """Insert ``rows`` as JSONEachRow (chdb has no parameterised insert)."""

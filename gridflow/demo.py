@@ -189,12 +189,13 @@ def _report(engine: ServerEngine, settings: Settings, started: float) -> str:
 
     from analytics.indicators import case_rows, indicators
     from analytics.report import render, title_for
+    from analytics.targets import load_targets
 
     time.sleep(settings.sink_batch_seconds + 2)  # the last versions reach ClickHouse
     now = datetime.now(timezone.utc)
     since = datetime.fromtimestamp(started, timezone.utc) - timedelta(minutes=1)
     rows = indicators(case_rows(engine, settings.clickhouse_database, now, since, now), "department", now)
-    return render(rows, "table", title=title_for("department", since, now, now))
+    return render(rows, "table", title=title_for("department", since, now, now), targets=load_targets())
 
 
 def _interrupt(signum: int, frame: object) -> None:

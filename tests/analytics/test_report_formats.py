@@ -40,3 +40,12 @@ def test_xlsx_opens_with_chinese_headers_and_percent_cells(tmp_path: Path) -> No
     assert sheet["A1"].value == "综合评价" and sheet["B2"].value == "派遣案件数"
     assert sheet["C3"].value == 0.5 and sheet["C3"].number_format == "0.0%"
     assert sheet["I3"].value == 0.5  # 签收用时 p50 in hours
+
+
+def test_table_marks_rates_that_miss_their_targets() -> None:
+    from analytics.targets import load_targets
+
+    lines = render(ROWS, "table", title="t", targets=load_targets()).splitlines()
+    # 及时签收率 50% < 95%, 按期办结率 75% < 90%, 结案率 25% < 85% miss; 退回率 0% ≤ 10% meets; no 返工率 figure.
+    assert lines[2].split()[2:7] == ["50.0%*", "75.0%*", "25.0%*", "-", "0.0%"]
+    assert lines[-1] == "* 未达考核目标（及时签收率 ≥95%，按期办结率 ≥90%，结案率 ≥85%，返工率 ≤5%，退回率 ≤10%）"

@@ -8,7 +8,6 @@ report's SQL — and both must give DESIGN's figures.
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,70 +15,13 @@ from typing import Any
 import pytest
 
 from analytics.indicators import COLUMNS, case_rows, indicators
-from district import load_registry
+from casework import SH, Worked, at
 from gridflow.clickhouse import EmbeddedEngine, ServerEngine
-from processors.facts import with_facts
-from processors.lifecycle import Context, apply_action
-from processors.opening import case_id_for, open_case
-from processors.outcome import Applied
-from routing import load_calendar, load_rules
 from schemas import migrate
-from schemas.case import Case
-from schemas.case_flow import CaseAction, CaseOpen, CaseOpening, Classification
 from schemas.clickhouse import row
-from schemas.report import AcceptedReport, Report
-from schemas.vocabulary import CaseAction as Act, Category, Role, Severity
+from schemas.vocabulary import CaseAction as Act, Category
 
-SH = datetime.fromisoformat("2026-11-02T09:00:00+08:00").tzinfo
-CTX = Context(load_rules(), load_calendar(), 0.45, frozenset(d.code for d in load_registry().departments))
 AS_OF = datetime(2026, 11, 5, 0, 0, tzinfo=SH)
-REPORTER = "wgy-01"
-
-
-def at(day: int, hh: int, mm: int = 0) -> datetime:
-    return datetime(2026, 11, day, hh, mm, tzinfo=SH)
-
-
-class Worked:
-    """One case and every version it passed through."""
-
-    def __init__(self, category: Category, subcategory: str, grid: str) -> None:
-        report_id = uuid.uuid4()
-        report = AcceptedReport.stamp(
-            Report(report_id=report_id, grid_id=grid, reporter_phone="13812345678", title="示例案件",
-                   description="示例", occurred_at=at(2, 8, 50)),
-            reporter_id=REPORTER, reporter_role=Role.GRID_WORKER, received_at=at(2, 8, 55),
-        )
-        opening = CaseOpening(
-            case_id=case_id_for(report_id), town=grid[:2], day="20261102", grid_id=grid, report=report,
-            classification=Classification(category=category, subcategory=subcategory, severity=Severity.P2,
-                                          confidence=0.9, severity_source="model"),
-        )
-        case, _, _ = open_case(CaseOpen(case_no=f"{grid[:2]}-20261102-0001", opening=opening), at(2, 9),
-                               rules=CTX.rules, calendar=CTX.calendar, min_confidence=0.45)
-        self.versions: list[Case] = [with_facts(case)]
-
-    @property
-    def case(self) -> Case:
-        return self.versions[-1]
-
-    def act(self, action: Act, when: datetime, *, who: str, role: Role, actor_department: str | None = None,
-            **fields: Any) -> None:
-        command = CaseAction(action=action, action_id=uuid.uuid4(), case_id=self.case.case_id, actor_id=who,
-                             actor_role=role, actor_department=actor_department, at=when, **fields)
-        outcome = apply_action(self.case, command, CTX)
-        assert isinstance(outcome, Applied), outcome
-        self.versions.append(with_facts(outcome.case))
-
-    def lead(self, action: Act, when: datetime, **fields: Any) -> None:
-        self.act(action, when, who="clerk", role=Role.DEPARTMENT_STAFF, actor_department=self.case.lead_department,
-                 **fields)
-
-    def reporter(self, action: Act, when: datetime, **fields: Any) -> None:
-        self.act(action, when, who=REPORTER, role=Role.GRID_WORKER, **fields)
-
-    def centre(self, action: Act, when: datetime, **fields: Any) -> None:
-        self.act(action, when, who="duty", role=Role.COMMAND_CENTRE, **fields)
 
 
 def worked_example() -> list[Worked]:

@@ -28,12 +28,21 @@ def test_every_panel_reads_deduplicated_data_from_the_provisioned_datasource(nam
     provisioned = {d["uid"] for d in yaml.safe_load(PROVISIONING.read_text())["datasources"]}
     assert DATASOURCE_UID in provisioned
     assert board["timezone"] == "Asia/Shanghai"
-    assert {v["name"] for v in board["templating"]["list"]} == {"town", "department", "category", "severity"}
+    variables = {v["name"]: v for v in board["templating"]["list"]}
+    assert set(variables) == {"database", "town", "department", "category", "severity"}
+    assert variables["database"]["type"] == "constant" and variables["database"]["query"] == "gridflow"
     for panel in board["panels"]:
+        # The panel's own datasource decides where Grafana sends the query: in a Grafana that
+        # gridflow does not provision, the default datasource is someone else's.
+        assert panel["datasource"]["uid"] == DATASOURCE_UID, panel["title"]
         for target in panel["targets"]:
             assert target["datasource"]["uid"] == DATASOURCE_UID, panel["title"]
-            for table in re.findall(r"FROM\s+(gridflow\.\w+)(\s+FINAL)?", target["rawSql"]):
-                assert table[1], f"{panel['title']}: {table[0]} read without FINAL"
+            tables = re.findall(r"FROM\s+(\S+)(\s+FINAL)?", target["rawSql"])
+            assert tables, panel["title"]
+            for table, final in tables:
+                if table != "(":
+                    assert table.startswith("${database}."), f"{panel['title']}: {table} outside the database variable"
+                    assert final, f"{panel['title']}: {table} read without FINAL"
 
 
 def test_the_map_reads_the_grids_grafana_is_given() -> None:
