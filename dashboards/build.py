@@ -29,6 +29,11 @@ OUT = Path(__file__).resolve().parent / "json"
 #: the database, a hidden constant variable: a district whose tables live elsewhere changes it in one place
 DB = "${database}"
 OPEN = "('accepted', 'triage', 'dispatched', 'signed', 'in_progress', 'resolved')"
+#: a case past its sign deadline unsigned, or past its resolve deadline unresolved (a suspended clock stands still)
+OVERDUE = (
+    "((state = 'dispatched' AND sign_deadline < now()) OR (state IN ('dispatched', 'signed', 'in_progress') "
+    "AND isNull(suspended_at) AND resolve_deadline < now()))"
+)
 #: every panel's datasource: the plugin's, by the uid the provisioning file and ``dashboards push`` give it
 DS = DataSourceRef(type_val=DATASOURCE_TYPE, uid=DATASOURCE_UID)
 #: the template variables' filter on the cases table
@@ -105,9 +110,7 @@ def overview() -> dashboard.Dashboard:
         .with_panel(
             _stat(
                 "当前超时",
-                f"SELECT count() FROM {cases} WHERE {FILTERS} AND ((state = 'dispatched' AND sign_deadline < now()) "
-                "OR (state IN ('dispatched', 'signed', 'in_progress') AND isNull(suspended_at) "
-                "AND resolve_deadline < now()))",
+                f"SELECT count() FROM {cases} WHERE {FILTERS} AND {OVERDUE}",
             )
         )
         .with_panel(_stat("在办紧急 (P1)", f"SELECT count() FROM {cases} WHERE state IN {OPEN} AND severity = 'P1' AND {FILTERS}"))
@@ -312,8 +315,15 @@ def write(out: Path = OUT) -> list[Path]:
     return paths
 
 
+def write_all() -> list[Path]:
+    """Regenerate the dashboards' JSON and the alerting provisioning file; returns the paths written."""
+    from dashboards import alerts
+
+    return [*write(), alerts.write()]
+
+
 def main(argv: list[str] | None = None) -> int:
-    for path in write():
+    for path in write_all():
         print(path)
     return 0
 
@@ -322,4 +332,4 @@ if __name__ == "__main__":
     sys.exit(main())
 
 
-__all__: list[Any] = ["DASHBOARDS", "render", "write", "INDICATORS_SQL"]
+__all__: list[Any] = ["DASHBOARDS", "render", "write", "write_all", "INDICATORS_SQL", "OVERDUE"]

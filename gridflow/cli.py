@@ -94,6 +94,7 @@ def _report(settings: Settings, args: argparse.Namespace) -> int:
     """The indicator table for a period, grouped as asked, in the format asked."""
     from analytics.indicators import case_rows, indicators
     from analytics.report import render, title_for
+    from analytics.targets import load_targets
     from gridflow.clickhouse import ServerEngine
 
     since, until = _day_start(args.since), _day_start(args.until, end=True)
@@ -104,7 +105,7 @@ def _report(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         engine.close()
     target = args.out or Path(f"gridflow-report-{args.by}-{args.since}-{args.until}.xlsx")
-    out = render(rows, args.format, title=title_for(args.by, since, until, as_of), out=target)
+    out = render(rows, args.format, title=title_for(args.by, since, until, as_of), out=target, targets=load_targets())
     print(f"写入 written: {out}" if args.format == "xlsx" else out, end="\n" if args.format == "xlsx" else "")
     return 0
 
@@ -122,11 +123,33 @@ def _day_start(text: str, end: bool = False) -> datetime:
 
 
 def _dashboards(settings: Settings, args: argparse.Namespace) -> int:
-    """Regenerate the dashboards' JSON from their Python definitions."""
-    from dashboards.build import write
+    """build: regenerate the dashboards' JSON; push: install it into an existing Grafana."""
+    if args.action == "push":
+        return _dashboards_push(settings, args)
+    from dashboards.build import write_all
 
-    for path in write():
+    for path in write_all():
         print(path)
+    return 0
+
+
+def _dashboards_push(settings: Settings, args: argparse.Namespace) -> int:
+    from dashboards.exceptions import PushError
+    from dashboards.push import push, report
+
+    url = args.url or settings.grafana_url
+    if not url:
+        print("gridflow: dashboards push 需要 needs --url or GRIDFLOW_GRAFANA_URL", file=sys.stderr)
+        return 2
+    try:
+        changes = push(
+            url, args.token or settings.grafana_token, args.clickhouse_url or settings.clickhouse,
+            settings.clickhouse_database, dry_run=args.dry_run, send_password=args.send_password,
+        )  # fmt: skip
+    except PushError as exc:
+        print(f"gridflow: 推送失败 push failed: {exc}", file=sys.stderr)
+        return 1
+    print("\n".join(report(changes, dry_run=args.dry_run)))
     return 0
 
 
@@ -164,7 +187,9 @@ def _classify(settings: Settings, args: argparse.Namespace) -> int:
 
 def _settings(settings: Settings, args: argparse.Namespace) -> int:
     for f in dataclasses.fields(Settings):
-        print(f"{f.metadata['env']:36} {getattr(settings, f.name)!s:32} {f.metadata['doc']}")
+        value = getattr(settings, f.name)
+        shown = "(set)" if f.metadata["secret"] and value else value
+        print(f"{f.metadata['env']:36} {shown!s:32} {f.metadata['doc']}")
     return 0
 
 
@@ -235,7 +260,26 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_report)
 
     p = sub.add_parser("dashboards", help="Grafana dashboards as code")
-    p.add_argument("action", choices=["build"], help="build: regenerate dashboards/json from dashboards/build.py")
+    p.add_argument(
+        "action", choices=["build", "push"],
+        help="build: regenerate dashboards/json from dashboards/build.py; push: install the datasource, folder and "
+        "dashboards into an existing Grafana that docker-compose does not provision",
+    )  # fmt: skip
+    p.add_argument("--url", help="push: the Grafana, e.g. https://grafana.example.gov.cn (default GRIDFLOW_GRAFANA_URL)")
+    p.add_argument(
+        "--token", help="push: service account token (default GRIDFLOW_GRAFANA_TOKEN, which keeps it out of ps)"
+    )
+    p.add_argument(
+        "--clickhouse-url", dest="clickhouse_url",
+        help="push: ClickHouse as Grafana reaches it, clickhouse://user:password@host:9000/db "
+        "(default CLICKHOUSE_URL, else the local server)",
+    )  # fmt: skip
+    p.add_argument("--dry-run", dest="dry_run", action="store_true", help="push: report what would change, write nothing")
+    p.add_argument(
+        "--send-password", dest="send_password", action="store_true",
+        help="push: write the ClickHouse URL's password even if the datasource is unchanged (Grafana cannot show it, "
+        "so otherwise it is written only when the datasource is created or changed)",
+    )  # fmt: skip
     p.set_defaults(run=_dashboards)
 
     p = sub.add_parser("settings", help="list every setting, its environment variable and value")

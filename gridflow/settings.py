@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any, Mapping
 
 
-def _env(name: str, doc: str, default: Any) -> Any:
-    return field(default=default, metadata={"env": name, "doc": doc})
+def _env(name: str, doc: str, default: Any, secret: bool = False) -> Any:
+    # ``secret``: `gridflow settings` shows that it is set, never its value.
+    return field(default=default, metadata={"env": name, "doc": doc, "secret": secret})
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,21 @@ class Settings:
     sink_batch_rows: int = _env("GRIDFLOW_SINK_BATCH_ROWS", "Most rows in one ClickHouse insert.", 5000)
     sink_batch_seconds: float = _env("GRIDFLOW_SINK_BATCH_SECONDS", "Longest wait before a partial batch is written.", 1.0)
     sink_backoff_max_s: float = _env("GRIDFLOW_SINK_BACKOFF_MAX", "Longest pause between insert retries.", 10.0)
+
+    # --- Grafana of a district (gridflow dashboards push) --------------------------
+    grafana_url: str = _env(
+        "GRIDFLOW_GRAFANA_URL",
+        "An existing Grafana that `gridflow dashboards push` installs the dashboards into (never the "
+        "docker-compose one, which provisions them). Empty: push needs --url.",
+        "",
+    )
+    grafana_token: str = _env(
+        "GRIDFLOW_GRAFANA_TOKEN",
+        "Service account token for GRIDFLOW_GRAFANA_URL, Admin role (creating a datasource needs it). "
+        "Empty: --token, or user:password in the URL.",
+        "",
+        secret=True,
+    )
 
     # --- logging --------------------------------------------------------------------
     log_level: str = _env("GRIDFLOW_LOG_LEVEL", "Python log level.", "INFO")
