@@ -28,7 +28,9 @@ Counts (returned, and passed to ``on_progress`` every second):
 ``retries``   requests that were retries of a 503 or an error
 ``gave_up``   reports whose retries ran out without a 202 or a 4xx
 ``in_flight`` reports not yet settled
-``elapsed``   seconds since the start; ``rate`` new reports per second achieved
+``elapsed``   seconds since the start; ``rate`` new reports per second offered (started at
+              the pace asked); ``accepted_rate`` 202s per second since the start: below ``rate``
+              when the intake falls behind
 """
 
 from __future__ import annotations
@@ -81,6 +83,7 @@ class SimulationStats:
     in_flight: int = 0
     elapsed: float = 0.0
     rate: float = 0.0
+    accepted_rate: float = 0.0
     target_rate: float = 0.0
     latency_p50_ms: float | None = None
     latency_p95_ms: float | None = None
@@ -94,6 +97,7 @@ class SimulationStats:
             data["latency_p95_ms"] = round(lat[min(len(lat) - 1, int(len(lat) * 0.95))] * 1000, 1)
         data["elapsed"] = round(data["elapsed"], 3)
         data["rate"] = round(data["rate"], 3)
+        data["accepted_rate"] = round(data["accepted_rate"], 3)
         return data
 
 
@@ -218,8 +222,9 @@ class Simulation:
         s = self.stats
         logger.info(
             "simulation done: %d reports, %d accepted, %d repeats, %d conflicts, %d invalid, %d unavailable, "
-            "%d errors, %.1f reports/s",
+            "%d errors; offered %.1f reports/s, accepted %.1f/s over %.0f s",
             s.reports, s.accepted, s.repeats, s.conflicts, s.invalid, s.unavailable, s.errors, s.rate,
+            s.accepted_rate, s.elapsed,
         )
         return s.snapshot()
 
@@ -261,8 +266,8 @@ class Simulation:
             if time.monotonic() - last_log >= LOG_EVERY_S:
                 last_log = time.monotonic()
                 logger.info(
-                    "simulating: %d reports, %d accepted, %d in flight, %.1f/s",
-                    snap["reports"], snap["accepted"], snap["in_flight"], snap["rate"],
+                    "simulating: %d reports, %d accepted, %d in flight; offered %.1f/s, accepted %.1f/s",
+                    snap["reports"], snap["accepted"], snap["in_flight"], snap["rate"], snap["accepted_rate"],
                 )
 
     def _tick(self) -> dict[str, Any]:
@@ -273,6 +278,7 @@ class Simulation:
             s.elapsed = now - self._start
             window = (self._sending_ended or now) - self._start
             s.rate = s.reports / window if window > 0 else 0.0
+            s.accepted_rate = s.accepted / s.elapsed if s.elapsed > 0 else 0.0
         return s.snapshot()
 
     # -- one report -------------------------------------------------------------------

@@ -212,6 +212,9 @@ def test_slow_answers_do_not_lower_the_rate() -> None:
     assert stats["reports"] == 20
     assert stats["accepted"] == 20
     assert stats["rate"] == pytest.approx(40, rel=0.25)
+    # ... but the 202s take longer than the sending: the accepted rate says so.
+    assert stats["accepted_rate"] == pytest.approx(stats["accepted"] / stats["elapsed"], rel=0.01)
+    assert stats["accepted_rate"] < stats["rate"]
 
 
 def test_repeat_gets_the_same_202_and_counts_as_repeat() -> None:
