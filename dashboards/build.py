@@ -41,6 +41,12 @@ FILTERS = (
     "ifNull(town, '') LIKE '${town}' AND ifNull(lead_department, '') LIKE '${department}' "
     "AND ifNull(category, '') LIKE '${category}' AND ifNull(severity, '') LIKE '${severity}'"
 )
+#: the cases the indicators count, as gridflow report does: first dispatched in the time range, not closed
+#: on the spot, not rejected or merged (not work done), and within the filters
+DISPATCHED_WORK = (
+    "isNotNull(dispatched_at) AND on_the_spot = 0 AND state NOT IN ('rejected', 'merged') "
+    f"AND $__timeFilter(dispatched_at) AND {FILTERS}"
+)
 
 
 def _choices(name: str, label: str, values: list[tuple[str, str]]) -> dashboard.CustomVariable:
@@ -156,8 +162,7 @@ FROM
         reopen_count > 0 AS reopened,
         isNotNull(first_resolved_at) AS resolved_once
     FROM {DB}.cases FINAL
-    WHERE isNotNull(dispatched_at) AND on_the_spot = 0 AND state NOT IN ('rejected', 'merged')
-        AND $__timeFilter(dispatched_at) AND {FILTERS}
+    WHERE {DISPATCHED_WORK}
 )
 WHERE dept LIKE '${{department}}'
 GROUP BY dept
@@ -197,17 +202,21 @@ def indicators() -> dashboard.Dashboard:
     return _board("gridflow-indicators", "综合评价（部门）").time("now-30d", "now").with_panel(panel)
 
 
+#: p50/p90 hours to sign and to resolve (quantileExact, as gridflow report)
+PERCENTILES = ",\n    ".join(
+    f"quantileExactIf({p})({what}_seconds, isNotNull({what}_seconds)) / 3600 AS `{name} p{int(p * 100)} (小时)`"
+    for what, name in (("sign", "签收"), ("resolve", "办结"))
+    for p in (0.5, 0.9)
+)
+
+
 def _durations_by(dimension: str, label: str) -> str:
     """p50/p90 hours to sign and to resolve, grouped by ``dimension`` (quantileExact, as gridflow report)."""
     return f"""SELECT ifNull({dimension}, '-') AS `{label}`,
     count() AS `派遣案件数`,
-    quantileExactIf(0.5)(sign_seconds, isNotNull(sign_seconds)) / 3600 AS `签收 p50 (小时)`,
-    quantileExactIf(0.9)(sign_seconds, isNotNull(sign_seconds)) / 3600 AS `签收 p90 (小时)`,
-    quantileExactIf(0.5)(resolve_seconds, isNotNull(resolve_seconds)) / 3600 AS `办结 p50 (小时)`,
-    quantileExactIf(0.9)(resolve_seconds, isNotNull(resolve_seconds)) / 3600 AS `办结 p90 (小时)`
+    {PERCENTILES}
 FROM {DB}.cases FINAL
-WHERE isNotNull(dispatched_at) AND on_the_spot = 0 AND state NOT IN ('rejected', 'merged')
-    AND $__timeFilter(dispatched_at) AND {FILTERS}
+WHERE {DISPATCHED_WORK}
 GROUP BY `{label}`
 ORDER BY `派遣案件数` DESC"""
 
@@ -220,10 +229,9 @@ def response_times() -> dashboard.Dashboard:
             table.Panel().datasource(DS).title(f"按{label}").height(10).span(24).decimals(2).with_target(SQL(_durations_by(dimension, label)))
         )
     trend = f"""SELECT toDateTime(toDate(dispatched_at, 'Asia/Shanghai'), 'Asia/Shanghai') AS time,
-    quantileExactIf(0.5)(sign_seconds, isNotNull(sign_seconds)) / 3600 AS `签收 p50 (小时)`,
-    quantileExactIf(0.5)(resolve_seconds, isNotNull(resolve_seconds)) / 3600 AS `办结 p50 (小时)`
+    {PERCENTILES}
 FROM {DB}.cases FINAL
-WHERE isNotNull(dispatched_at) AND on_the_spot = 0 AND $__timeFilter(dispatched_at) AND {FILTERS}
+WHERE {DISPATCHED_WORK}
 GROUP BY time
 ORDER BY time"""
     return board.with_panel(

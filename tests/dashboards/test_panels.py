@@ -174,6 +174,17 @@ def test_the_indicator_panel_gives_the_numbers_of_gridflow_report(seeded: Seeded
     assert {k for k, r in report.items() if r["dispatched"] or r["returned"]} - {"合计"} == {l["部门"] for l in panel}
 
 
+def _hours(panel_value: Any) -> float | None:
+    """A panel's hours, rounded; NULL (or chdb's NaN for an empty quantile) as None."""
+    if panel_value is None or (isinstance(panel_value, float) and panel_value != panel_value):
+        return None
+    return round(float(panel_value), 6)
+
+
+def _hours_of_seconds(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / 3600, 6)
+
+
 def test_the_response_time_panel_gives_the_percentiles_of_gridflow_report(seeded: Seeded) -> None:
     query = next(q for q in QUERIES if q.dashboard == "gridflow-response-times" and q.panel == "按部门")
     _, panel = seeded.run(query)
@@ -184,9 +195,7 @@ def test_the_response_time_panel_gives_the_percentiles_of_gridflow_report(seeded
         for got, want in ((line["签收 p50 (小时)"], expected["sign_p50_s"]), (line["签收 p90 (小时)"], expected["sign_p90_s"]),
                           (line["办结 p50 (小时)"], expected["resolve_p50_s"]),
                           (line["办结 p90 (小时)"], expected["resolve_p90_s"])):
-            assert (None if want is None else round(want / 3600, 6)) == (
-                None if got is None or (isinstance(got, float) and got != got) else round(float(got), 6)
-            ), line["部门"]
+            assert _hours(got) == _hours_of_seconds(want), line["部门"]
 
 
 def test_seeded_cases_cover_the_courses_the_panels_count() -> None:
@@ -194,3 +203,17 @@ def test_seeded_cases_cover_the_courses_the_panels_count() -> None:
     assert {"dispatched", "signed", "resolved", "closed"} <= set(states)
     assert any(c.reopen_count for c in _latest()) and any(c.returned_by for c in _latest())
     assert isinstance(CASES[0], Worked)
+
+
+def test_the_daily_trend_gives_the_percentiles_of_gridflow_report_by_day(seeded: Seeded) -> None:
+    query = next(q for q in QUERIES if q.dashboard == "gridflow-response-times" and q.panel_type == "timeseries")
+    _, panel = seeded.run(query)
+    now = datetime.now(timezone.utc)
+    rows = case_rows(seeded.engine, seeded.database, now, WINDOW.start, WINDOW.end)
+    report = {r["key"]: r for r in indicators(rows, "day", now) if r["key"] != "合计"}
+    days = {str(line["time"])[:10]: line for line in panel}  # a Shanghai midnight, whichever engine gave it
+    assert set(days) == {k for k, r in report.items() if r["dispatched"]}
+    for day, line in days.items():
+        for column, key in (("签收 p50 (小时)", "sign_p50_s"), ("办结 p90 (小时)", "resolve_p90_s")):
+            want, got = report[day][key], line[column]
+            assert _hours(got) == _hours_of_seconds(want), (day, column)
