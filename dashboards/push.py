@@ -80,7 +80,10 @@ def push(
     ``send_password``: write the ClickHouse URL's password even when the
     datasource is otherwise unchanged (Grafana never returns it to compare).
     """
-    from grafana_client import GrafanaApi
+    try:
+        from grafana_client import GrafanaApi
+    except ImportError as exc:  # an optional extra: the services do not need it
+        raise PushError("grafana-client is not installed: pip install 'gridflow[grafana]'") from exc
 
     wanted = desired_objects(clickhouse_url, database, json_dir)
     if send_password and not wanted.password:

@@ -240,3 +240,9 @@ def test_the_dashboards_read_the_database_the_clickhouse_url_names(grafana: Fake
     grafana.requests.clear()
     push(grafana.url, grafana.token, url, "gridflow")
     assert grafana.writes == []
+
+
+def test_without_grafana_client_the_push_says_which_extra_to_install(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    monkeypatch.setitem(__import__("sys").modules, "grafana_client", None)  # as if the extra were not installed
+    code, _, err = run(capsys, "--url", "http://127.0.0.1:9")
+    assert code == 1 and "pip install 'gridflow[grafana]'" in err and "Traceback" not in err
