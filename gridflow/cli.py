@@ -10,6 +10,7 @@ import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
+from urllib.parse import urlsplit, urlunsplit
 
 from gridflow.settings import Settings
 from schemas.vocabulary import Role
@@ -185,10 +186,21 @@ def _classify(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _without_password(value: object) -> object:
+    """A URL's password as ``***`` (CLICKHOUSE_URL may carry one); other values as they are."""
+    if not isinstance(value, str) or "://" not in value:
+        return value
+    parts = urlsplit(value)
+    if not parts.password:
+        return value
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
 def _settings(settings: Settings, args: argparse.Namespace) -> int:
     for f in dataclasses.fields(Settings):
         value = getattr(settings, f.name)
-        shown = "(set)" if f.metadata["secret"] and value else value
+        shown = "(set)" if f.metadata["secret"] and value else _without_password(value)
         print(f"{f.metadata['env']:36} {shown!s:32} {f.metadata['doc']}")
     return 0
 

@@ -223,11 +223,15 @@ def test_a_clickhouse_url_that_is_not_one_is_refused() -> None:
         clickhouse_connection("http://ch.example:8123", "gridflow")
 
 
-def test_gridflow_settings_does_not_show_the_grafana_token(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+def test_gridflow_settings_shows_neither_the_grafana_token_nor_the_clickhouse_password(
+    monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
     monkeypatch.setenv("GRIDFLOW_GRAFANA_TOKEN", "glsa_very_secret")
+    monkeypatch.setenv("CLICKHOUSE_URL", CLICKHOUSE)
     assert main(["settings"]) == 0
     out = capsys.readouterr().out
     assert "glsa_very_secret" not in out and "GRIDFLOW_GRAFANA_TOKEN" in out
+    assert PASSWORD not in out and "clickhouse://grafana_ro:***@clickhouse.district.internal:9000/gridflow" in out
 
 
 def test_the_dashboards_read_the_database_the_clickhouse_url_names(grafana: FakeGrafana) -> None:
