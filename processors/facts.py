@@ -20,9 +20,14 @@ from schemas.case import Case
 
 
 def _seconds(start: datetime | None, end: datetime | None) -> int | None:
+    """Whole seconds between the two times as ClickHouse stores them (DateTime drops the fraction).
+
+    So a duration always equals the difference of the stored times: from
+    10:00:00.7 to 10:23:30.0 is 1410 s, as 10:00:00 to 10:23:30 reads, not 1409.
+    """
     if start is None or end is None:
         return None
-    return max(0, int((end - start).total_seconds()))
+    return max(0, int(end.timestamp()) - int(start.timestamp()))
 
 
 def with_facts(case: Case) -> Case:
