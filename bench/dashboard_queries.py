@@ -33,8 +33,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
 from dashboards import alerts  # noqa: E402
-from dashboards.build import OUT  # noqa: E402
-from dashboards.panel_sql import PanelQuery, TimeRange, defaults, load, queries, rendered  # noqa: E402
+from dashboards.grafana_objects import dashboards  # noqa: E402
+from dashboards.panel_sql import TimeRange, defaults, queries, rendered  # noqa: E402
 from district import load_registry  # noqa: E402
 from gridflow.clickhouse import EmbeddedEngine, ServerEngine  # noqa: E402
 from gridflow.settings import Settings  # noqa: E402
@@ -142,7 +142,7 @@ def time_panels(engine: Any, database: str, runs: int, span: timedelta | None) -
     """Median milliseconds of each panel's query over its dashboard's range (or ``span``)."""
     end = datetime.now(timezone.utc)
     out = {}
-    for board in load(OUT):
+    for board in dashboards():
         values = {**defaults(board), "database": database}
         for query in queries(board):
             sql = rendered(query, values, _window(board, end, span))

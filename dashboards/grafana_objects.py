@@ -16,11 +16,12 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import yaml
 
+from dashboards.build import OUT
 from dashboards.clickhouse_query import DATASOURCE_UID
 from dashboards.exceptions import PushError
 
 HERE = Path(__file__).resolve().parent
-JSON_DIR = HERE / "json"
+JSON_DIR = OUT  # where `dashboards build` writes them
 DATASOURCE_FILE = HERE / "provisioning" / "datasources" / "clickhouse.yaml"
 PROVIDER_FILE = HERE / "provisioning" / "dashboards" / "gridflow.yaml"
 #: clickhouse-driver's default native ports, used when the URL names none

@@ -16,11 +16,9 @@ starts using one fails its test until it is added here.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any, Callable, Iterator
 
 #: ``$__name`` or ``$__name(args)``; arguments hold no parentheses in gridflow's panels
@@ -111,11 +109,6 @@ def queries(board: dict[str, Any]) -> Iterator[PanelQuery]:
     for panel in board["panels"]:
         for target in panel.get("targets", []):
             yield PanelQuery(board["uid"], panel["title"], panel["type"], int(target["format"]), target["rawSql"])
-
-
-def load(folder: Path) -> list[dict[str, Any]]:
-    """The dashboards' JSON models in ``folder``, by file name."""
-    return [json.loads(path.read_text(encoding="utf-8")) for path in sorted(folder.glob("*.json"))]
 
 
 def rendered(query: PanelQuery, values: dict[str, str], window: TimeRange) -> str:

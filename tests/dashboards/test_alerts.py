@@ -13,9 +13,8 @@ import yaml
 from casework import Worked
 from dashboards import alerts
 from dashboards.clickhouse_query import DATASOURCE_UID
-from gridflow.clickhouse import EmbeddedEngine, ServerEngine
+from engines import ENGINES, migrated
 from routing.source import RoutingDataError
-from schemas import migrate
 from schemas.clickhouse import row
 from schemas.vocabulary import CaseAction as Act, Category, Severity
 
@@ -64,21 +63,11 @@ def test_a_wrong_alerts_file_names_its_line(tmp_path: Path, edit: tuple[str, str
     assert caught.value.line == line and problem in caught.value.problem, str(caught.value)
 
 
-@pytest.fixture(params=["chdb", pytest.param("debian", marks=pytest.mark.integration)])
+@pytest.fixture(params=ENGINES)
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Any, str]]:
     """An empty, migrated gridflow database on one engine."""
-    if request.param == "chdb":
-        engine: Any = EmbeddedEngine(str(tmp_path / "chdb"))
-        migrate.apply(engine, "gridflow")
-        yield engine, "gridflow"
-        engine.close()
-        return
-    engine = ServerEngine.from_settings(request.getfixturevalue("stack"))
-    engine.execute("DROP DATABASE IF EXISTS t_alerts")
-    migrate.apply(engine, "t_alerts")
-    yield engine, "t_alerts"
-    engine.execute("DROP DATABASE IF EXISTS t_alerts")
-    engine.close()
+    with migrated(request.param, request, tmp_path, "t_alerts") as engine:
+        yield engine, "t_alerts"
 
 
 def _store(engine: Any, database: str, cases: list[Worked]) -> None:

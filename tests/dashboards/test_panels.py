@@ -19,14 +19,13 @@ import pytest
 
 from analytics.indicators import case_rows, indicators
 from casework import Worked, at, seeded_cases
-from dashboards.build import OUT
-from dashboards.panel_sql import PanelQuery, TimeRange, defaults, load, queries, rendered
-from gridflow.clickhouse import EmbeddedEngine, ServerEngine
-from schemas import migrate
+from dashboards.grafana_objects import dashboards
+from dashboards.panel_sql import PanelQuery, TimeRange, defaults, queries, rendered
+from engines import ENGINES, migrated
 from schemas.clickhouse import row
 
 ROOT = Path(__file__).resolve().parents[2]
-BOARDS = {b["uid"]: b for b in load(OUT)}
+BOARDS = {b["uid"]: b for b in dashboards()}
 QUERIES = [q for b in BOARDS.values() for q in queries(b)]
 OPEN = {"accepted", "triage", "dispatched", "signed", "in_progress", "resolved"}
 #: the dashboards' time picker over the seeded weeks; a one-hour panel interval
@@ -40,11 +39,10 @@ def _numeric(kind: str) -> bool:
 
 
 class Seeded:
-    """One engine holding the seeded cases in a database of its own."""
+    """One engine holding the seeded cases in a (migrated) database of its own."""
 
     def __init__(self, engine: Any, database: str) -> None:
         self.engine, self.database = engine, database
-        migrate.apply(engine, database)
         versions = [row(v) for w in CASES for v in w.versions]
         engine.insert(f"{database}.cases", versions)
         engine.insert(f"{database}.case_versions", versions)
@@ -56,18 +54,10 @@ class Seeded:
         return columns, [dict(zip([c for c, _ in columns], r)) for r in rows]
 
 
-@pytest.fixture(scope="module", params=["chdb", pytest.param("debian", marks=pytest.mark.integration)])
+@pytest.fixture(scope="module", params=ENGINES)
 def seeded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
-    if request.param == "chdb":
-        engine: Any = EmbeddedEngine(str(tmp_path_factory.mktemp("chdb")))
-        yield Seeded(engine, "gridflow")
-        engine.close()
-        return
-    engine = ServerEngine.from_settings(request.getfixturevalue("stack"))
-    engine.execute("DROP DATABASE IF EXISTS t_panels")
-    yield Seeded(engine, "t_panels")
-    engine.execute("DROP DATABASE IF EXISTS t_panels")
-    engine.close()
+    with migrated(request.param, request, tmp_path_factory.mktemp("panels"), "t_panels") as engine:
+        yield Seeded(engine, "t_panels")
 
 
 def _panel(query: PanelQuery) -> dict[str, Any]:
