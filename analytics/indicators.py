@@ -29,11 +29,14 @@ from datetime import datetime, timezone
 from typing import Any, Iterable, Protocol, Sequence
 from zoneinfo import ZoneInfo
 
+from schemas.vocabulary import CLOCK_RUNNING, NOT_WORK_STATES, RESOLVED_STATES, SlaClock
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DIMENSIONS = ("department", "town", "grid", "category", "day")
-OPEN_WORK = frozenset({"dispatched", "signed", "in_progress"})
-RESOLVED = frozenset({"resolved", "closed"})
-NOT_WORK = frozenset({"rejected", "merged"})
+# the state sets as the values ClickHouse returns
+OPEN_WORK = frozenset(s.value for s in CLOCK_RUNNING[SlaClock.RESOLVE])  # the resolve clock runs
+RESOLVED = frozenset(s.value for s in RESOLVED_STATES)
+NOT_WORK = frozenset(s.value for s in NOT_WORK_STATES)
 DURATIONS = ("dispatch", "sign", "resolve", "close")
 
 # The columns case_rows() returns, in order.

@@ -14,7 +14,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from routing.source import Source, read_doc
+from infra.datafile import Source, read_doc
 
 #: the rates that have targets, in the order the report and dashboards show them
 RATES = ("及时签收率", "按期办结率", "结案率", "返工率", "退回率")
@@ -38,7 +38,7 @@ class Target:
 
 
 def load_targets_file(source: Source) -> dict[str, Target]:
-    """Load and validate a targets file; RoutingDataError names the file and line at fault."""
+    """Load and validate a targets file; DataFileError names the file and line at fault."""
     doc = read_doc(source)
     root = doc.mapping(doc.root, 1, "the targets file")
     doc.only_keys(root, ("targets",), "the targets file")

@@ -36,8 +36,8 @@ from dashboards import alerts  # noqa: E402
 from dashboards.grafana_objects import dashboards  # noqa: E402
 from dashboards.panel_sql import TimeRange, defaults, queries, rendered  # noqa: E402
 from district import load_registry  # noqa: E402
-from gridflow.clickhouse import EmbeddedEngine, ServerEngine  # noqa: E402
-from gridflow.settings import Settings  # noqa: E402
+from infra.clickhouse import EmbeddedEngine, ServerEngine  # noqa: E402
+from infra.settings import Settings  # noqa: E402
 from routing import load_taxonomy  # noqa: E402
 from schemas import migrate  # noqa: E402
 

@@ -24,8 +24,10 @@ from typing import Any
 import yaml
 
 from dashboards.clickhouse_query import DATASOURCE_UID, ClickHouseQuery
+from dashboards.paths import ALERTING_FILE
+from infra.datafile import read_doc
+from schemas.case_sql import RESOLVE_CLOCK_RUNNING, overdue
 
-PROVISIONING = Path(__file__).resolve().parent / "provisioning" / "alerting" / "gridflow.yaml"
 DATABASE = "gridflow"
 #: Not the dashboards' folder: Grafana provisions alert rules before dashboards and finds folders
 #: by title, so sharing the title makes a second folder of that name (grafana/grafana#125079).
@@ -46,9 +48,7 @@ class AlertSettings:
 
 
 def load_alert_settings(source: Any = None) -> AlertSettings:
-    """Load and validate ``alerts.yaml``; RoutingDataError names the file and line at fault."""
-    from routing.source import read_doc
-
+    """Load and validate ``alerts.yaml``; DataFileError names the file and line at fault."""
     doc = read_doc(source or resources.files("dashboards") / "data" / "alerts.yaml")
     root = doc.mapping(doc.root, 1, "the alerts file")
     doc.only_keys(root, ("sla_breach_rate", "intake_stall"), "the alerts file")
@@ -82,12 +82,10 @@ def load_alert_settings(source: Any = None) -> AlertSettings:
 
 def breach_rate_sql(database: str = DATABASE) -> str:
     """The share of open cases with a running clock that are past a deadline (NULL when there are none)."""
-    from dashboards.build import OVERDUE
-
     return (
-        f"SELECT countIf({OVERDUE}) / nullIf(count(), 0) AS breach_rate\n"
+        f"SELECT countIf({overdue('now()')}) / nullIf(count(), 0) AS breach_rate\n"
         f"FROM {database}.cases FINAL\n"
-        "WHERE state IN ('dispatched', 'signed', 'in_progress') AND isNull(suspended_at)"
+        f"WHERE {RESOLVE_CLOCK_RUNNING}"
     )
 
 
@@ -169,7 +167,7 @@ _Dumper.add_representer(
 )
 
 
-def write(path: Path = PROVISIONING) -> Path:
+def write(path: Path = ALERTING_FILE) -> Path:
     """Regenerate the alerting provisioning file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render(), encoding="utf-8")

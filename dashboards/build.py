@@ -1,4 +1,4 @@
-"""The command centre's dashboards, built with grafana-foundation-sdk (``python -m dashboards.build``).
+"""The command centre's dashboards, built with grafana-foundation-sdk (``gridflow dashboards build`` writes them).
 
 The overview (intake, backlog, breaches now, open P1, triage queue); the
 response times (p50/p90 to sign and resolve by department, town, category,
@@ -13,27 +13,33 @@ LIKE), so one SQL text serves a value and "all". Days are Asia/Shanghai days.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
-from typing import Any
 
 from grafana_foundation_sdk.builders import dashboard, stat, table, timeseries
-from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.cog import builder as cogbuilder
-from grafana_foundation_sdk.models.dashboard import DataSourceRef, DynamicConfigValue, VariableModel, VariableOption
+from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.models.dashboard import (
+    DataSourceRef,
+    DynamicConfigValue,
+    VariableModel,
+    VariableOption,
+)
 
 from analytics.targets import Target, load_targets
-from dashboards.clickhouse_query import DATASOURCE_TYPE, DATASOURCE_UID, SQL, TIME_SERIES
+from dashboards.clickhouse_query import (
+    DATASOURCE_TYPE,
+    DATASOURCE_UID,
+    SQL,
+    TIME_SERIES,
+)
+from dashboards.paths import JSON_DIR
+from schemas.case_sql import IS_OPEN, in_list, overdue
+from schemas.vocabulary import CLOCK_RUNNING, NOT_WORK_STATES, RESOLVED_STATES, SlaClock
 
-OUT = Path(__file__).resolve().parent / "json"
 #: the database, a hidden constant variable: a district whose tables live elsewhere changes it in one place
 DB = "${database}"
-OPEN = "('accepted', 'triage', 'dispatched', 'signed', 'in_progress', 'resolved')"
 #: a case past its sign deadline unsigned, or past its resolve deadline unresolved (a suspended clock stands still)
-OVERDUE = (
-    "((state = 'dispatched' AND sign_deadline < now()) OR (state IN ('dispatched', 'signed', 'in_progress') "
-    "AND isNull(suspended_at) AND resolve_deadline < now()))"
-)
+OVERDUE = overdue("now()")
 #: every panel's datasource: the plugin's, by the uid the provisioning file and ``dashboards push`` give it
 DS = DataSourceRef(type_val=DATASOURCE_TYPE, uid=DATASOURCE_UID)
 #: the template variables' filter on the cases table
@@ -44,7 +50,7 @@ FILTERS = (
 #: the cases the indicators count, as gridflow report does: first dispatched in the time range, not closed
 #: on the spot, not rejected or merged (not work done), and within the filters
 DISPATCHED_WORK = (
-    "isNotNull(dispatched_at) AND on_the_spot = 0 AND state NOT IN ('rejected', 'merged') "
+    f"isNotNull(dispatched_at) AND on_the_spot = 0 AND state NOT IN {in_list(NOT_WORK_STATES)} "
     f"AND $__timeFilter(dispatched_at) AND {FILTERS}"
 )
 
@@ -112,14 +118,14 @@ def overview() -> dashboard.Dashboard:
     return (
         _board("gridflow-overview", "指挥中心总览")
         .with_panel(_stat("时段内受理", f"SELECT count() FROM {cases} WHERE $__timeFilter(received_at) AND {FILTERS}"))
-        .with_panel(_stat("在办积压", f"SELECT count() FROM {cases} WHERE state IN {OPEN} AND {FILTERS}"))
+        .with_panel(_stat("在办积压", f"SELECT count() FROM {cases} WHERE {IS_OPEN} AND {FILTERS}"))
         .with_panel(
             _stat(
                 "当前超时",
                 f"SELECT count() FROM {cases} WHERE {FILTERS} AND {OVERDUE}",
             )
         )
-        .with_panel(_stat("在办紧急 (P1)", f"SELECT count() FROM {cases} WHERE state IN {OPEN} AND severity = 'P1' AND {FILTERS}"))
+        .with_panel(_stat("在办紧急 (P1)", f"SELECT count() FROM {cases} WHERE {IS_OPEN} AND severity = 'P1' AND {FILTERS}"))
         .with_panel(_stat("待人工分拨", f"SELECT count() FROM {cases} WHERE state = 'triage' AND {FILTERS}"))
         .with_panel(
             timeseries.Panel().datasource(DS)
@@ -154,10 +160,10 @@ FROM
         dept = ifNull(lead_department, '-') AS is_lead,
         has(returned_by, dept) AS returned_here,
         isNotNull(signed_at) AND signed_at <= sign_deadline AS sign_ok,
-        isNotNull(signed_at) OR (state = 'dispatched' AND sign_deadline < now()) AS sign_base,
-        isNull(suspended_at) AND state IN ('resolved', 'closed') AND resolved_at <= resolve_deadline AS resolve_ok,
-        isNull(suspended_at) AND (state IN ('resolved', 'closed')
-            OR (state IN ('dispatched', 'signed', 'in_progress') AND resolve_deadline < now())) AS resolve_base,
+        isNotNull(signed_at) OR (state IN {in_list(CLOCK_RUNNING[SlaClock.SIGN])} AND sign_deadline < now()) AS sign_base,
+        isNull(suspended_at) AND state IN {in_list(RESOLVED_STATES)} AND resolved_at <= resolve_deadline AS resolve_ok,
+        isNull(suspended_at) AND (state IN {in_list(RESOLVED_STATES)}
+            OR (state IN {in_list(CLOCK_RUNNING[SlaClock.RESOLVE])} AND resolve_deadline < now())) AS resolve_base,
         state = 'closed' AS closed,
         reopen_count > 0 AS reopened,
         isNotNull(first_resolved_at) AS resolved_once
@@ -271,7 +277,7 @@ def open_cases_map() -> dashboard.Dashboard:
     # looked up by grid_id in the registry's GeoJSON (Grafana's gazetteer lookup).
     points = f"""SELECT grid_id, count() AS open
 FROM {DB}.cases FINAL
-WHERE state IN {OPEN} AND isNotNull(grid_id) AND {FILTERS}
+WHERE {IS_OPEN} AND isNotNull(grid_id) AND {FILTERS}
 GROUP BY grid_id"""
     grids = (
         common.MapLayerOptions()
@@ -312,7 +318,7 @@ def render(name: str) -> str:
     return json.dumps(DASHBOARDS[name]().build(), cls=JSONEncoder, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
 
-def write(out: Path = OUT) -> list[Path]:
+def write(out: Path = JSON_DIR) -> list[Path]:
     """Regenerate every dashboard's JSON file; returns the paths written."""
     out.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -321,23 +327,3 @@ def write(out: Path = OUT) -> list[Path]:
         path.write_text(render(name), encoding="utf-8")
         paths.append(path)
     return paths
-
-
-def write_all() -> list[Path]:
-    """Regenerate the dashboards' JSON and the alerting provisioning file; returns the paths written."""
-    from dashboards import alerts
-
-    return [*write(), alerts.write()]
-
-
-def main(argv: list[str] | None = None) -> int:
-    for path in write_all():
-        print(path)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
-
-
-__all__: list[Any] = ["DASHBOARDS", "render", "write", "write_all", "INDICATORS_SQL", "OVERDUE"]

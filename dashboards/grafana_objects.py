@@ -16,14 +16,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import yaml
 
-from dashboards.build import OUT
 from dashboards.clickhouse_query import DATASOURCE_UID
 from dashboards.exceptions import PushError
+from dashboards.paths import DATASOURCE_FILE, JSON_DIR, PROVIDER_FILE
 
-HERE = Path(__file__).resolve().parent
-JSON_DIR = OUT  # where `dashboards build` writes them
-DATASOURCE_FILE = HERE / "provisioning" / "datasources" / "clickhouse.yaml"
-PROVIDER_FILE = HERE / "provisioning" / "dashboards" / "gridflow.yaml"
 #: clickhouse-driver's default native ports, used when the URL names none
 NATIVE_PORT, NATIVE_TLS_PORT = 9000, 9440
 

@@ -25,7 +25,8 @@ from typing import Any, Callable, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 from dashboards.exceptions import PushError
-from dashboards.grafana_objects import JSON_DIR, Desired, desired_objects
+from dashboards.grafana_objects import Desired, desired_objects
+from dashboards.paths import JSON_DIR
 
 logger = logging.getLogger(__name__)
 

@@ -115,6 +115,11 @@ class Registry:
         return list(self._departments.values())
 
     @property
+    def department_codes(self) -> frozenset[str]:
+        """The code of every department (alert topics, webhooks and assignments are checked against it)."""
+        return frozenset(self._departments)
+
+    @property
     def town_units(self) -> list[Department]:
         """The bare town-level codes (SFS, PCS, ZF), for leads whose town is not yet known."""
         return list(self._town_units.values())

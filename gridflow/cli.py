@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit, urlunsplit
 
-from gridflow.settings import Settings
+from infra.settings import Settings
 from schemas.vocabulary import Role
 
 
 def _stack(settings: Settings, args: argparse.Namespace) -> int:
-    from gridflow import stack
+    from infra import stack
 
     if args.action == "up":
         stack.up(settings)
@@ -31,10 +31,12 @@ def _stack(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _users(settings: Settings, args: argparse.Namespace) -> int:
-    from gridflow.accounts.directory import add_account, revoke_user
-    from gridflow.kafka import ensure_topics
+    from accounts.directory import add_account, revoke_user
+    from district import load_registry
+    from infra.kafka import ensure_topics
+    from schemas.topics import declared
 
-    ensure_topics(settings)
+    ensure_topics(settings, declared(load_registry().department_codes))
     if args.users_command == "revoke":
         count = revoke_user(settings, args.id)
         print(f"已吊销 revoked {count} token(s) of {args.id}")
@@ -52,7 +54,7 @@ def _users(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _migrate(settings: Settings, args: argparse.Namespace) -> int:
-    from gridflow.clickhouse import ServerEngine
+    from infra.clickhouse import ServerEngine
     from schemas.migrate import apply
 
     engine = ServerEngine.from_settings(settings)
@@ -62,7 +64,7 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _intake(settings: Settings, args: argparse.Namespace) -> int:
-    from producers.intake.server import run_intake
+    from producers.api.server import run_intake
 
     run_intake(settings)
     return 0
@@ -96,7 +98,7 @@ def _report(settings: Settings, args: argparse.Namespace) -> int:
     from analytics.indicators import case_rows, indicators
     from analytics.report import render, title_for
     from analytics.targets import load_targets
-    from gridflow.clickhouse import ServerEngine
+    from infra.clickhouse import ServerEngine
 
     since, until = _day_start(args.since), _day_start(args.until, end=True)
     as_of = _day_start(args.as_of) if args.as_of else datetime.now(timezone.utc)
@@ -124,12 +126,12 @@ def _day_start(text: str, end: bool = False) -> datetime:
 
 
 def _dashboards(settings: Settings, args: argparse.Namespace) -> int:
-    """build: regenerate the dashboards' JSON; push: install it into an existing Grafana."""
+    """build: regenerate the dashboards' JSON and the alert rules; push: install them into an existing Grafana."""
     if args.action == "push":
         return _dashboards_push(settings, args)
-    from dashboards.build import write_all
+    from dashboards import alerts, build
 
-    for path in write_all():
+    for path in [*build.write(), alerts.write()]:
         print(path)
     return 0
 
@@ -158,7 +160,7 @@ def _classify(settings: Settings, args: argparse.Namespace) -> int:
     """JSON lines in, one decision per line out, in order; the model is loaded once."""
     from classifier import ReportClassifier
     from district import load_registry
-    from processors.decide import decide
+    from processors.lifecycle.decide import decide
     from routing import load_routing
 
     registry, rules = load_registry(), load_routing(settings.routing_dir)[0]  # data first: fail fast
@@ -310,11 +312,11 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
     run: Callable[[Settings, argparse.Namespace], int] = args.run
     from district.validate import RegistryError
-    from routing import RoutingDataError
+    from infra.datafile import DataFileError
 
     try:
         return run(settings, args)
-    except (RoutingDataError, RegistryError) as exc:
+    except (DataFileError, RegistryError) as exc:
         # A bad data file stops start-up with its file, line and problem, not a traceback.
         print(f"gridflow: 数据文件有误 bad data file: {exc}", file=sys.stderr)
         return 2

@@ -17,17 +17,18 @@ from pathlib import Path
 from typing import Any, Callable
 
 import routing
-from gridflow import services, stack
-from gridflow.accounts.directory import add_account
-from gridflow.clickhouse import ServerEngine
-from gridflow.kafka import ensure_topics
+from accounts.directory import add_account
+from gridflow import services
+from infra import stack
+from infra.clickhouse import ServerEngine
+from infra.kafka import ensure_topics
+from infra.settings import Settings
+from infra.tail import TopicTail
 from processors.pipeline import internal_topics
-from gridflow.settings import Settings
-from gridflow.tail import TopicTail
 from schemas.case_event import CaseEvent
 from schemas.migrate import apply
 from schemas.report import AcceptedReport
-from schemas.topics import CASE_EVENTS, REPORTS
+from schemas.topics import CASE_EVENTS, REPORTS, declared
 from schemas.vocabulary import CaseEventType, Role
 
 logger = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ def run_demo(settings: Settings, rate: float, duration: float, workers: int, wor
         say(f"演示用时限 demo SLAs in minutes: {DEMO_ROUTING / 'sla.yaml'}")
     say("启动 Kafka 与 ClickHouse … (starting the stack)")
     stack.up(settings, progress=say)
-    ensure_topics(settings, internal=internal_topics(settings))
+    ensure_topics(settings, declared(load_registry().department_codes), internal=internal_topics(settings))
     engine = ServerEngine.from_settings(settings)
     apply(engine, settings.clickhouse_database)
 

@@ -8,11 +8,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Callable, IO
+from typing import IO, Callable
 
 import httpx
 
-from gridflow.settings import Settings
+from infra.settings import Settings
 
 
 class Service:

@@ -1,5 +1,9 @@
 """The Faust app with its topics and tables, built from settings (no I/O at import).
 
+The agents (:mod:`processors.agents`) are registered on it by the worker;
+they take a :class:`Pipeline` and import it for typing only, so this module
+knows no agent.
+
 Keys travel as raw UTF-8 bytes on every topic and table: the intake's
 kafka-python producer, Faust's producer and Faust's table router then hash a
 key to the same partition, which is what lets a web view find the worker
@@ -16,10 +20,9 @@ from faust.types import TopicT
 
 from classifier import ReportClassifier
 from district import Registry
-from gridflow.settings import Settings
+from infra.settings import Settings
 from processors.clock import Clock
-from processors.lifecycle import Context
-from routing import RuleSet, WorkingCalendar
+from processors.lifecycle.context import Context
 from schemas import topics as spec
 from schemas.codec import ModelCodec
 
@@ -33,8 +36,8 @@ class Pipeline:
     clock: Clock
     registry: Registry
     classifier: ReportClassifier
-    rules: RuleSet
-    calendar: WorkingCalendar
+    #: routing rules, calendar, confidence bound, departments: what the pure case logic needs
+    context: Context
     reports: TopicT
     rejected: TopicT
     openings: TopicT
@@ -54,12 +57,7 @@ class Pipeline:
     action_table: Any
     #: case_id → its events so far (schemas.case_event.CaseEvent as JSON, in seq order): GET /cases/{id}
     history_table: Any
-    lifecycle: Context
     _alert_topics: dict[str, TopicT] = field(default_factory=dict)
-
-    def topic(self, topic: spec.TopicSpec) -> TopicT:
-        """A Faust topic for a declared topic spec."""
-        return topic_for(self.app, self.settings, topic.name, topic.record)
 
     def alerts(self, department: str) -> TopicT:
         """The alert topic of ``department`` (made on first use)."""
@@ -71,6 +69,7 @@ class Pipeline:
 
 
 def topic_for(app: faust.App, settings: Settings, name: str, record: type) -> TopicT:
+    """The Faust topic ``name`` (prefixed), raw keys, values in ``record``'s JSON."""
     return app.topic(
         settings.topic(name),
         key_type=bytes,
@@ -103,26 +102,8 @@ def internal_topics(settings: Settings) -> list[tuple[str, dict[str, str], int]]
     return topics + [(f"{settings.worker_id}-__assignor-__leader", compact, 1)]
 
 
-def _table(app: faust.App, settings: Settings, name: str, help: str) -> Any:
-    return app.Table(
-        name,  # Faust prefixes the app id (settings.worker_id) to the changelog topic
-        key_type=bytes,  # raw keys: see the module docstring
-        partitions=settings.kafka_partitions,
-        help=help,
-    )
-
-
-def build(
-    settings: Settings,
-    clock: Clock,
-    registry: Registry,
-    classifier: ReportClassifier,
-    rules: RuleSet,
-    calendar: WorkingCalendar,
-) -> Pipeline:
-    """Create the Faust app, declare its topics and tables, and register every agent."""
-    from processors import accept, case, numbering, timers, views
-
+def build(settings: Settings, clock: Clock, registry: Registry, classifier: ReportClassifier, context: Context) -> Pipeline:
+    """Create the Faust app and declare its topics and tables (the worker registers the agents)."""
     worker_dir = settings.home / "faust" / f"{settings.worker_id}-{settings.worker_web_port}"
     worker_dir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
@@ -146,34 +127,36 @@ def build(
         broker_heartbeat_interval=max(1.0, settings.worker_session_timeout_s / 4),
         stream_wait_empty=False,
     )
-    p = Pipeline(
+
+    def topic(declared: spec.TopicSpec) -> TopicT:
+        return topic_for(app, settings, declared.name, declared.record)
+
+    def table(name: str) -> Any:
+        return app.Table(
+            name,  # Faust prefixes the app id (settings.worker_id) to the changelog topic
+            key_type=bytes,  # raw keys: see the module docstring
+            partitions=settings.kafka_partitions,
+            help=TABLES[name],
+        )
+
+    return Pipeline(
         app=app,
         settings=settings,
         clock=clock,
         registry=registry,
         classifier=classifier,
-        rules=rules,
-        calendar=calendar,
-        reports=topic_for(app, settings, spec.REPORTS.name, spec.REPORTS.record),
-        rejected=topic_for(app, settings, spec.REPORTS_REJECTED.name, spec.REPORTS_REJECTED.record),
-        openings=topic_for(app, settings, spec.CASE_OPENINGS.name, spec.CASE_OPENINGS.record),
-        commands=topic_for(app, settings, spec.CASE_COMMANDS.name, spec.CASE_COMMANDS.record),
-        replies=topic_for(app, settings, spec.CASE_REPLIES.name, spec.CASE_REPLIES.record),
-        case_events=topic_for(app, settings, spec.CASE_EVENTS.name, spec.CASE_EVENTS.record),
-        cases=topic_for(app, settings, spec.CASES.name, spec.CASES.record),
-        report_links=_table(app, settings, "report-links", TABLES["report-links"]),
-        case_numbers=_table(app, settings, "case-numbers", TABLES["case-numbers"]),
-        sequences=_table(app, settings, "case-sequences", TABLES["case-sequences"]),
-        case_table=_table(app, settings, "cases", TABLES["cases"]),
-        action_table=_table(app, settings, "case-actions", TABLES["case-actions"]),
-        history_table=_table(app, settings, "case-history", TABLES["case-history"]),
-        lifecycle=Context(
-            rules=rules,
-            calendar=calendar,
-            min_confidence=settings.classifier_min_confidence,
-            departments=frozenset(d.code for d in registry.departments),
-        ),
+        context=context,
+        reports=topic(spec.REPORTS),
+        rejected=topic(spec.REPORTS_REJECTED),
+        openings=topic(spec.CASE_OPENINGS),
+        commands=topic(spec.CASE_COMMANDS),
+        replies=topic(spec.CASE_REPLIES),
+        case_events=topic(spec.CASE_EVENTS),
+        cases=topic(spec.CASES),
+        report_links=table("report-links"),
+        case_numbers=table("case-numbers"),
+        sequences=table("case-sequences"),
+        case_table=table("cases"),
+        action_table=table("case-actions"),
+        history_table=table("case-history"),
     )
-    for module in (accept, numbering, case, timers, views):
-        module.register(p)
-    return p

@@ -1,4 +1,4 @@
-"""Run one Faust worker (``gridflow worker``)."""
+"""Run one worker (``gridflow worker``): the Faust app with every agent, the ClickHouse sink and the webhooks."""
 
 from __future__ import annotations
 
@@ -8,15 +8,18 @@ from faust.worker import Worker
 
 from classifier import ReportClassifier
 from district import load_registry
-from gridflow.clickhouse import ServerEngine
-from gridflow.kafka import ensure_topics
-from gridflow.settings import Settings
+from infra.clickhouse import ServerEngine
+from infra.kafka import ensure_topics
+from infra.settings import Settings
+from processors.agents import AGENTS
 from processors.clock import SystemClock
+from processors.consumers.sink import ClickHouseSink
+from processors.consumers.webhooks import Webhooks, load_webhooks
+from processors.lifecycle.context import Context
 from processors.pipeline import build, internal_topics
-from processors.sink import ClickHouseSink
-from processors.webhooks import Webhooks, load_webhooks
 from routing import load_routing
 from schemas.migrate import apply
+from schemas.topics import declared
 
 logger = logging.getLogger(__name__)
 
@@ -28,16 +31,24 @@ def run_worker(settings: Settings) -> None:
     registry = load_registry()
     rules, calendar = load_routing(settings.routing_dir)
     classifier = ReportClassifier.cached(settings.cache_path)
-    departments = frozenset(d.code for d in registry.departments)
+    departments = registry.department_codes
     hooks = load_webhooks(settings.webhooks_file, departments) if settings.webhooks_file else []
-    ensure_topics(settings, internal=internal_topics(settings))
+    ensure_topics(settings, declared(departments), internal=internal_topics(settings))
     try:
         engine = ServerEngine.from_settings(settings)
         apply(engine, settings.clickhouse_database)
         engine.close()
     except Exception as exc:  # the sink retries on its own; processing need not wait
         logger.warning("ClickHouse not reachable at start-up (%s); the sink will retry", exc)
-    pipeline = build(settings, SystemClock(settings.clock_offset_s), registry, classifier, rules, calendar)
+    context = Context(
+        rules=rules,
+        calendar=calendar,
+        min_confidence=settings.classifier_min_confidence,
+        departments=departments,
+    )
+    pipeline = build(settings, SystemClock(settings.clock_offset_s), registry, classifier, context)
+    for register in AGENTS:
+        register(pipeline)
     sink = ClickHouseSink(settings).start()
     pushers = Webhooks(settings, hooks).start()
     worker = Worker(pipeline.app, loglevel=settings.log_level.lower(), quiet=True)

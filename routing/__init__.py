@@ -4,7 +4,7 @@ Four data files ship in ``routing/data`` — ``taxonomy.yaml`` (categories,
 subcategories, default leads and severities), ``sla.yaml`` (severity → SLA),
 ``rules.yaml`` (overrides) and ``calendar.yaml`` (working hours, holidays and
 调休 workdays of the working-time clock) — validated at load against each
-other and the district registry; a bad file raises RoutingDataError naming
+other and the district registry; a bad file raises DataFileError naming
 file and line. A district keeps its own copies in one folder
 (``GRIDFLOW_ROUTING_DIR``) and loads them with :func:`load_routing`.
 
@@ -23,12 +23,12 @@ from pathlib import Path
 from typing import Final
 
 from district import Registry, load_registry
+from infra.datafile import DataFileError
 from routing.calendar import WorkingCalendar, load_calendar_file
 from routing.codes import Units
 from routing.route import TRIAGE_DEPARTMENT, Dispatch, route, triage
 from routing.rules import Rule, RuleSet, load_rules_file
 from routing.sla import Sla, SlaTable, load_sla_file
-from routing.source import RoutingDataError
 from routing.taxonomy import CategoryDef, Subcategory, Taxonomy, load_taxonomy_file
 
 TAXONOMY_FILE: Final = "taxonomy.yaml"
@@ -40,7 +40,6 @@ __all__ = [
     "TRIAGE_DEPARTMENT",
     "CategoryDef",
     "Dispatch",
-    "RoutingDataError",
     "Rule",
     "RuleSet",
     "Sla",
@@ -110,7 +109,7 @@ def load_routing(folder: str | Path | None = None) -> tuple[RuleSet, WorkingCale
     """The rules (with their taxonomy and SLA table) and the calendar a worker routes by.
 
     Each file is read from ``folder`` when it is there, else the shipped one
-    is used; with no folder, everything shipped. Raises RoutingDataError
+    is used; with no folder, everything shipped. Raises DataFileError
     (file, line, problem) for the first bad file, so a worker stops before
     it routes a single case by a broken rule.
     """
@@ -118,7 +117,7 @@ def load_routing(folder: str | Path | None = None) -> tuple[RuleSet, WorkingCale
         return load_rules(), load_calendar()
     own = Path(folder)
     if not own.is_dir():
-        raise RoutingDataError(own, None, "GRIDFLOW_ROUTING_DIR is not a folder")
+        raise DataFileError(own, None, "GRIDFLOW_ROUTING_DIR is not a folder")
 
     def pick(name: str) -> Path | None:
         return own / name if (own / name).is_file() else None

@@ -20,9 +20,8 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-
+from infra.datafile import Doc, Source, YMap, read_doc
 from routing.sla import CLOCKS, Clock
-from routing.source import Doc, Source, YMap, read_doc
 
 UTC: Final = timezone.utc
 SATURDAY: Final = 5  # date.weekday(): Monday is 0
@@ -118,7 +117,7 @@ def _check_clock(clock: str) -> None:
 
 
 def load_calendar_file(source: Source) -> WorkingCalendar:
-    """Load and validate ``calendar.yaml``; RoutingDataError names the file and line at fault."""
+    """Load and validate ``calendar.yaml``; DataFileError names the file and line at fault."""
     doc = read_doc(source)
     root = doc.mapping(doc.root, 1, "the calendar file")
     doc.only_keys(root, _KEYS, "the calendar file")

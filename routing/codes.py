@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from district import Registry
-from routing.source import Doc
+from infra.datafile import Doc
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,6 @@ from routing.sla import Sla
 
 TRIAGE_DEPARTMENT: Final = "ZZZX"  # 区综治中心: manual triage and escalation target
 MAX_RETURNS: Final = 2  # "a case returned twice goes to manual triage at ZZZX"
-# With no severity known (the classifier gave up), the command centre is held
-# to P2's wall clock: the report may be urgent, and working hours would let an
-# evening report sit until morning.
-TRIAGE_SEVERITY: Final = "P2"
 
 
 @dataclass(frozen=True)
@@ -44,16 +40,8 @@ class Dispatch:
         return self.triage_reason is not None
 
 
-def triage(reason: str, *, sla: Sla | None = None) -> Dispatch:
-    """Send a case to manual triage at ZZZX (e.g. classifier below its confidence threshold).
-
-    ``sla`` is the case's, when its severity is known; else the default
-    table's TRIAGE_SEVERITY applies.
-    """
-    if sla is None:
-        from routing import load_sla  # the cached default table; imported here to avoid a cycle
-
-        sla = load_sla().default(TRIAGE_SEVERITY)
+def triage(reason: str, *, sla: Sla) -> Dispatch:
+    """Send a case to manual triage at ZZZX (e.g. classifier below its confidence threshold), under ``sla``."""
     return Dispatch(TRIAGE_DEPARTMENT, (), sla, reason)
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from infra.datafile import DataFileError, Doc, Source, YMap, read_doc
 from routing.codes import Units
 from routing.sla import PHASES, SEVERITIES, Duration, SlaTable, parse_duration
-from routing.source import Doc, RoutingDataError, Source, YMap, read_doc
 from routing.taxonomy import Taxonomy
 
 MATCH_KEYS = ("category", "subcategory", "town", "severity")
@@ -93,7 +93,7 @@ class RuleSet:
 
 
 def load_rules_file(source: Source, taxonomy: Taxonomy, sla: SlaTable, units: Units) -> RuleSet:
-    """Load and validate ``rules.yaml``; RoutingDataError names the file and line at fault."""
+    """Load and validate ``rules.yaml``; DataFileError names the file and line at fault."""
     doc = read_doc(source)
     root = doc.mapping(doc.root, 1, "the rules file")
     doc.only_keys(root, ("rules",), "the rules file")
@@ -191,5 +191,5 @@ def _check_complete(ruleset: RuleSet) -> None:
                     res = ruleset.resolve(cat.code, sub, town, severity)
                     for code in (res.lead, *res.alternates, res.category_lead, *res.co_handlers):
                         if units.expand(code, town) not in known:
-                            raise RoutingDataError(*res.lead_at, f"{cat.code}/{sub or '*'} in {town} at {severity} "
+                            raise DataFileError(*res.lead_at, f"{cat.code}/{sub or '*'} in {town} at {severity} "
                                                    f"routes to {units.expand(code, town)}, not in the registry")

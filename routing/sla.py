@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from routing.source import Doc, Source, YMap, read_doc
+from infra.datafile import Doc, Source, YMap, read_doc
 from schemas.vocabulary import Severity
 
 Clock = Literal["wall", "working"]
@@ -101,7 +101,7 @@ class SlaTable:
 
 
 def load_sla_file(source: Source) -> SlaTable:
-    """Load and validate ``sla.yaml``; RoutingDataError names the file and line at fault."""
+    """Load and validate ``sla.yaml``; DataFileError names the file and line at fault."""
     doc = read_doc(source)
     root = doc.mapping(doc.root, 1, "the SLA file")
     doc.only_keys(root, ("working_day", "severities"), "the SLA file")

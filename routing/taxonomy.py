@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from infra.datafile import Doc, Source, YMap, read_doc
 from routing.codes import Units
-from routing.source import Doc, Source, YMap, read_doc
 from routing.sla import SEVERITIES
 from schemas.vocabulary import Category
 
@@ -66,7 +66,7 @@ class Taxonomy:
 
 
 def load_taxonomy_file(source: Source, units: Units) -> Taxonomy:
-    """Load and validate ``taxonomy.yaml``; RoutingDataError names the file and line at fault."""
+    """Load and validate ``taxonomy.yaml``; DataFileError names the file and line at fault."""
     doc = read_doc(source)
     root = doc.mapping(doc.root, 1, "the taxonomy file")
     doc.only_keys(root, ("categories",), "the taxonomy file")

@@ -18,8 +18,8 @@ from schemas.vocabulary import (
     CASE_NUMBER,
     DEPARTMENT_CODE,
     GRID_ID,
-    Category,
     CaseState,
+    Category,
     Severity,
     SourceNetwork,
 )
@@ -79,7 +79,7 @@ class Case(BaseModel):
     merged_into: UUID | None = None
     on_the_spot: bool = Field(default=False, description="自行处置: closed by the reporter's own hand")
     co_done: list[str] = Field(default_factory=list, description="Co-handlers that marked their part done")
-    # Response-time facts (DESIGN "Indicators"), set by processors.facts at every change.
+    # Response-time facts (DESIGN "Indicators"), set by processors.lifecycle.facts at every change.
     dispatch_seconds: int | None = Field(default=None, ge=0, description="Receipt → first dispatch")
     sign_seconds: int | None = Field(default=None, ge=0, description="Latest dispatch → sign")
     resolve_seconds: int | None = Field(default=None, ge=0, description="Latest dispatch → latest resolve")

@@ -13,7 +13,13 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from schemas.vocabulary import CASE_NUMBER, DEPARTMENT_CODE, CaseEventType, CaseState, Role
+from schemas.vocabulary import (
+    CASE_NUMBER,
+    DEPARTMENT_CODE,
+    CaseEventType,
+    CaseState,
+    Role,
+)
 
 
 class CaseEvent(BaseModel):

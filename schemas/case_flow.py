@@ -14,7 +14,7 @@ from schemas.vocabulary import (
     DEPARTMENT_CODE,
     GRID_ID,
     PHOTO_ID,
-    CaseAction as CaseActionName,
+    CaseAction,
     CaseState,
     Category,
     Role,
@@ -35,6 +35,10 @@ class Classification(BaseModel):
     danger_words: list[str] = Field(default_factory=list, description="Danger-word rules that made it P1")
 
 
+#: CaseOpening.town when the report's place is not known yet: the district itself (XX区)
+UNKNOWN_TOWN = "XX"
+
+
 class CaseOpening(BaseModel):
     """A new report that needs a case number (立案编号), keyed by its town."""
 
@@ -51,7 +55,7 @@ class CaseOpening(BaseModel):
     report: AcceptedReport
 
 
-class CaseOpen(BaseModel):
+class OpenCommand(BaseModel):
     """The command to open a numbered case, keyed by case id (立案)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -66,7 +70,7 @@ class CaseActionRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    action: CaseActionName = Field(description="sign, start, resolve, verify, reopen, return, … (办理动作)")
+    action: CaseAction = Field(description="sign, start, resolve, verify, reopen, return, … (办理动作)")
     action_id: UUID | None = Field(
         default=None, description="Optional idempotency key: a retry with the same id is applied once"
     )
@@ -86,7 +90,7 @@ class CaseActionRequest(BaseModel):
     merge_into: UUID | None = Field(default=None, description="合并: the case this one duplicates")
 
 
-class CaseAction(CaseActionRequest):
+class ActionCommand(CaseActionRequest):
     """An action on its way to the case agent, keyed by case id; the actor comes from the token."""
 
     kind: Literal["action"] = "action"
@@ -124,7 +128,7 @@ class ActionVerdict(BaseModel):
     seq: int | None = None
 
 
-class CaseCommand(RootModel[Annotated[Union[CaseOpen, CaseAction, EscalationCheck], Field(discriminator="kind")]]):
+class CaseCommand(RootModel[Annotated[Union[OpenCommand, ActionCommand, EscalationCheck], Field(discriminator="kind")]]):
     """Anything on the case-commands topic: an open, an action or a deadline check, told apart by ``kind``."""
 
 

@@ -13,11 +13,26 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from schemas.pii import personal
-from schemas.vocabulary import GRID_ID, PHOTO_ID, Category, Datum, Role, Severity, SourceNetwork
+from schemas.vocabulary import (
+    GRID_ID,
+    PHOTO_ID,
+    Category,
+    Datum,
+    Role,
+    Severity,
+    SourceNetwork,
+)
 
 PHONE = r"^1[3-9]\d{9}$"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel
@@ -62,3 +63,8 @@ ALL = (
 def alerts_topic(department: str) -> str:
     """Logical name of a department's alert topic."""
     return f"{ALERTS_PREFIX}{department}"
+
+
+def declared(departments: Iterable[str]) -> list[tuple[str, dict[str, str]]]:
+    """Every topic gridflow declares, as (logical name, config): :data:`ALL` and each department's alerts."""
+    return [(t.name, t.config) for t in ALL] + [(alerts_topic(d), {}) for d in sorted(departments)]

@@ -68,6 +68,35 @@ class CaseState(str, Enum):
     TRIAGE = "triage"
 
 
+#: 在办: a case still being worked, not yet closed, rejected or merged
+OPEN_STATES: frozenset[CaseState] = frozenset(
+    {CaseState.ACCEPTED, CaseState.TRIAGE, CaseState.DISPATCHED, CaseState.SIGNED, CaseState.IN_PROGRESS, CaseState.RESOLVED}
+)
+
+#: 已办结: the department's work is done (resolved, and perhaps verified and closed)
+RESOLVED_STATES: frozenset[CaseState] = frozenset({CaseState.RESOLVED, CaseState.CLOSED})
+#: not work done: refused as invalid, or a duplicate of another case (the indicators leave them out)
+NOT_WORK_STATES: frozenset[CaseState] = frozenset({CaseState.REJECTED, CaseState.MERGED})
+
+
+class SlaClock(str, Enum):
+    """The three SLA clocks (时限): dispatch from receipt, sign and resolve from dispatch."""
+
+    DISPATCH = "dispatch"
+    SIGN = "sign"
+    RESOLVE = "resolve"
+
+
+#: the states in which each clock runs (a suspension also stops the resolve clock)
+CLOCK_RUNNING: dict[SlaClock, frozenset[CaseState]] = {
+    SlaClock.DISPATCH: frozenset({CaseState.ACCEPTED, CaseState.TRIAGE}),
+    SlaClock.SIGN: frozenset({CaseState.DISPATCHED}),
+    SlaClock.RESOLVE: frozenset({CaseState.DISPATCHED, CaseState.SIGNED, CaseState.IN_PROGRESS}),
+}
+#: the states in which some clock runs
+CLOCKED_STATES: frozenset[CaseState] = frozenset().union(*CLOCK_RUNNING.values())
+
+
 class CaseEventType(str, Enum):
     """What happened to a case (案件事件)."""
 

@@ -1,7 +1,7 @@
 """Cases worked through the real state machine, for tests that need case versions without a pipeline.
 
 ``Worked`` opens a case from a report and applies actions to it with
-``processors.lifecycle``, keeping every version with its facts, as the
+``processors.lifecycle.actions``, keeping every version with its facts, as the
 case agent would. ``seeded_cases`` works a deterministic mix of many cases
 (signed in time or late, resolved in time or late, closed, reopened,
 returned, left untouched) over several weeks.
@@ -15,15 +15,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from district import load_registry
-from processors.facts import with_facts
-from processors.lifecycle import Context, apply_action
-from processors.opening import case_id_for, open_case
-from processors.outcome import Applied
+from processors.lifecycle.context import Context
+from processors.lifecycle.actions import apply_action
+from processors.lifecycle.facts import with_facts
+from processors.agents.accept import case_id_for
+from processors.lifecycle.opening import open_case
+from processors.lifecycle.outcome import Applied
 from routing import load_calendar, load_rules, load_taxonomy
 from schemas.case import Case
-from schemas.case_flow import CaseAction, CaseOpen, CaseOpening, Classification
+from schemas.case_flow import ActionCommand, CaseOpening, Classification, OpenCommand
 from schemas.report import AcceptedReport, Report
-from schemas.vocabulary import CaseAction as Act, Category, Role, Severity
+from schemas.vocabulary import CaseAction, Category, Role, Severity
 
 SH = datetime.fromisoformat("2026-11-02T09:00:00+08:00").tzinfo
 CTX = Context(load_rules(), load_calendar(), 0.45, frozenset(d.code for d in load_registry().departments))
@@ -53,7 +55,7 @@ class Worked:
             classification=Classification(category=category, subcategory=subcategory, severity=severity,
                                           confidence=0.9, severity_source="model"),
         )
-        case, _, _ = open_case(CaseOpen(case_no=f"{grid[:2]}-{day}-{number:04d}", opening=opening),
+        case, _, _ = open_case(OpenCommand(case_no=f"{grid[:2]}-{day}-{number:04d}", opening=opening),
                                received + timedelta(minutes=5), rules=CTX.rules, calendar=CTX.calendar,
                                min_confidence=0.45)
         self.versions: list[Case] = [with_facts(case)]
@@ -62,22 +64,22 @@ class Worked:
     def case(self) -> Case:
         return self.versions[-1]
 
-    def act(self, action: Act, when: datetime, *, who: str, role: Role, actor_department: str | None = None,
+    def act(self, action: CaseAction, when: datetime, *, who: str, role: Role, actor_department: str | None = None,
             **fields: Any) -> None:
-        command = CaseAction(action=action, action_id=uuid.uuid4(), case_id=self.case.case_id, actor_id=who,
+        command = ActionCommand(action=action, action_id=uuid.uuid4(), case_id=self.case.case_id, actor_id=who,
                              actor_role=role, actor_department=actor_department, at=when, **fields)
         outcome = apply_action(self.case, command, CTX)
         assert isinstance(outcome, Applied), outcome
         self.versions.append(with_facts(outcome.case))
 
-    def lead(self, action: Act, when: datetime, **fields: Any) -> None:
+    def lead(self, action: CaseAction, when: datetime, **fields: Any) -> None:
         self.act(action, when, who="clerk", role=Role.DEPARTMENT_STAFF, actor_department=self.case.lead_department,
                  **fields)
 
-    def reporter(self, action: Act, when: datetime, **fields: Any) -> None:
+    def reporter(self, action: CaseAction, when: datetime, **fields: Any) -> None:
         self.act(action, when, who=REPORTER, role=Role.GRID_WORKER, **fields)
 
-    def centre(self, action: Act, when: datetime, **fields: Any) -> None:
+    def centre(self, action: CaseAction, when: datetime, **fields: Any) -> None:
         self.act(action, when, who="duty", role=Role.COMMAND_CENTRE, **fields)
 
 
@@ -92,27 +94,27 @@ def _work(w: Worked, rng: random.Random) -> None:
     if course < 0.1:
         return  # never signed
     if course < 0.18:
-        w.lead(Act.RETURN, start + timedelta(minutes=rng.randint(5, 90)), reason="不属于本部门职责")
+        w.lead(CaseAction.RETURN, start + timedelta(minutes=rng.randint(5, 90)), reason="不属于本部门职责")
         if w.case.state.value == "triage":
-            w.centre(Act.ASSIGN, w.case.updated_at + timedelta(minutes=20), department="CG")
+            w.centre(CaseAction.ASSIGN, w.case.updated_at + timedelta(minutes=20), department="CG")
         return
     late = rng.random() < 0.2
     signed = sign_deadline + timedelta(minutes=rng.randint(10, 600)) if late else \
         start + (sign_deadline - start) * rng.uniform(0.05, 0.95)
-    w.lead(Act.SIGN, signed)
+    w.lead(CaseAction.SIGN, signed)
     if course < 0.3:
         return  # signed, still being worked
     overdue = rng.random() < 0.25
     resolve_deadline = w.case.resolve_deadline or resolve_deadline
     resolved = resolve_deadline + timedelta(hours=rng.randint(1, 30)) if overdue else \
         signed + (max(resolve_deadline, signed + timedelta(hours=1)) - signed) * rng.uniform(0.1, 0.9)
-    w.lead(Act.RESOLVE, resolved, note="已处置")
+    w.lead(CaseAction.RESOLVE, resolved, note="已处置")
     if course < 0.45:
         return  # waiting for the reporter's check
     if course < 0.55:
-        w.reporter(Act.REOPEN, resolved + timedelta(hours=2), reason="问题仍在")
-        w.lead(Act.RESOLVE, resolved + timedelta(hours=rng.randint(3, 20)), note="再次处置")
-    w.reporter(Act.VERIFY, w.case.updated_at + timedelta(hours=1))
+        w.reporter(CaseAction.REOPEN, resolved + timedelta(hours=2), reason="问题仍在")
+        w.lead(CaseAction.RESOLVE, resolved + timedelta(hours=rng.randint(3, 20)), note="再次处置")
+    w.reporter(CaseAction.VERIFY, w.case.updated_at + timedelta(hours=1))
 
 
 def seeded_cases(n: int, seed: int = 7) -> list[Worked]:

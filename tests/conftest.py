@@ -15,7 +15,7 @@ from typing import Iterator
 
 import pytest
 
-from gridflow.settings import Settings
+from infra.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "test-artifacts"
@@ -28,7 +28,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture(scope="session")
 def stack(request: pytest.FixtureRequest) -> Iterator[Settings]:
     """Settings of the running test stack (Kafka + ClickHouse), started on first use."""
-    from gridflow import stack as gf_stack
+    from infra import stack as gf_stack
 
     base = Settings.from_env()
     settings = base.replace(

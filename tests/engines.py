@@ -8,7 +8,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from gridflow.clickhouse import EmbeddedEngine, ServerEngine
+from infra.clickhouse import EmbeddedEngine, ServerEngine
 from schemas import migrate
 
 #: fixture params: the server only for integration runs

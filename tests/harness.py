@@ -5,20 +5,22 @@ from __future__ import annotations
 import socket
 import time
 import uuid
-from pathlib import Path
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+from accounts.directory import add_account
+from district import load_registry
 from gridflow import services
-from gridflow.accounts.directory import add_account
-from gridflow.clickhouse import ServerEngine
-from gridflow.kafka import ensure_topics
+from infra.clickhouse import ServerEngine
+from infra.kafka import ensure_topics
+from infra.settings import Settings
 from processors.pipeline import internal_topics
-from gridflow.settings import Settings
 from schemas.migrate import apply
+from schemas.topics import declared
 from schemas.vocabulary import Role
 
 
@@ -88,7 +90,7 @@ def make_pipeline_settings(stack: Settings, home: Path) -> Settings:
 
 def start_pipeline(settings: Settings, workers: int = 1) -> Pipeline:
     """Topics, tables, accounts, then the workers and the intake; returns once all answer."""
-    ensure_topics(settings, internal=internal_topics(settings))
+    ensure_topics(settings, declared(load_registry().department_codes), internal=internal_topics(settings))
     engine = ServerEngine.from_settings(settings)
     apply(engine, settings.clickhouse_database)
     engine.close()

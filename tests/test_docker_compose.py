@@ -2,7 +2,7 @@
 
 No Docker engine runs where the tests run, so the stack is checked as data:
 the compose file, the Dockerfile and the provisioning files are parsed and
-cross-checked against each other and against :class:`gridflow.settings.Settings`.
+cross-checked against each other and against :class:`infra.settings.Settings`.
 
 Each check is a function that raises ``AssertionError``; ``test_*_holds``
 runs it on the real files and ``test_check_catches`` runs it on a copy broken
@@ -25,10 +25,10 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 
 try:
-    from gridflow.settings import Settings
+    from infra.settings import Settings
 except ImportError:  # running from a checkout that is not installed
     sys.path.insert(0, str(ROOT))
-    from gridflow.settings import Settings
+    from infra.settings import Settings
 
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"

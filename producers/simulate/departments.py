@@ -25,10 +25,10 @@ from typing import Any
 
 import httpx
 
+from accounts.directory import add_account
 from district import Registry
-from gridflow.accounts.directory import add_account
-from gridflow.settings import Settings
-from gridflow.tail import TopicTail
+from infra.settings import Settings
+from infra.tail import TopicTail
 from schemas.topics import CASE_EVENTS
 from schemas.vocabulary import Role
 

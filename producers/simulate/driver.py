@@ -47,9 +47,9 @@ from typing import Any, Final
 
 import httpx
 
+from accounts.directory import add_account
 from district import Registry, load_registry
-from gridflow.accounts.directory import add_account
-from gridflow.settings import Settings
+from infra.settings import Settings
 from producers.simulate.texts import ReportGenerator, SimulatedReport
 from schemas.vocabulary import Role, SourceNetwork
 

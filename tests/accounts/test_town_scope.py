@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gridflow.accounts.policy import in_town_scope
+from accounts.policy import in_town_scope
 from schemas.vocabulary import Role
 
 

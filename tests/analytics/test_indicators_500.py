@@ -22,11 +22,11 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from harness import start_pipeline
 
 from gridflow import services
-from gridflow.kafka import producer
-from gridflow.settings import Settings
-from harness import start_pipeline
+from infra.kafka import producer
+from infra.settings import Settings
 from producers.simulate.texts import generate
 from schemas.topics import CASE_COMMANDS
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from analytics.targets import RATES, load_targets
-from routing.source import RoutingDataError
+from infra.datafile import DataFileError
 
 GOOD = """targets:
   及时签收率: {at_least: 0.95}
@@ -38,6 +38,6 @@ def test_the_shipped_targets_cover_every_rate_with_the_right_bound() -> None:
 def test_a_wrong_targets_file_names_its_line(tmp_path: Path, edit: tuple[str, str], line: int, problem: str) -> None:
     path = tmp_path / "targets.yaml"
     path.write_text(GOOD.replace(*edit), encoding="utf-8")
-    with pytest.raises(RoutingDataError) as caught:
+    with pytest.raises(DataFileError) as caught:
         load_targets(path)
     assert (caught.value.line, problem in caught.value.problem) == (line, True), str(caught.value)

@@ -1,6 +1,6 @@
 """DESIGN's worked example, reproduced exactly: four P2 cases, indicators as of 2026-11-05 00:00.
 
-The cases are worked through the real state machine (processors.lifecycle);
+The cases are worked through the real state machine (processors.lifecycle.actions);
 the indicators are computed twice — from the case versions in memory, and
 from the same versions written to ClickHouse (chdb) and read back by the
 report's SQL — and both must give DESIGN's figures.
@@ -13,39 +13,39 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from casework import SH, Worked, at
 
 from analytics.indicators import COLUMNS, case_rows, indicators
-from casework import SH, Worked, at
-from gridflow.clickhouse import EmbeddedEngine, ServerEngine
+from infra.clickhouse import EmbeddedEngine, ServerEngine
 from schemas import migrate
 from schemas.clickhouse import row
-from schemas.vocabulary import CaseAction as Act, Category
+from schemas.vocabulary import CaseAction, Category
 
 AS_OF = datetime(2026, 11, 5, 0, 0, tzinfo=SH)
 
 
 def worked_example() -> list[Worked]:
     a = Worked(Category.URBAN, "street_light", "XL-02-03")
-    a.lead(Act.SIGN, at(2, 9, 30))
-    a.lead(Act.RESOLVE, at(2, 18), note="已修复")
-    a.reporter(Act.VERIFY, at(2, 19))
+    a.lead(CaseAction.SIGN, at(2, 9, 30))
+    a.lead(CaseAction.RESOLVE, at(2, 18), note="已修复")
+    a.reporter(CaseAction.VERIFY, at(2, 19))
 
     b = Worked(Category.URBAN, "street_light", "XL-02-03")
-    b.lead(Act.SIGN, at(2, 12))
-    b.lead(Act.RESOLVE, at(3, 8), note="已修复")
-    b.reporter(Act.REOPEN, at(3, 9), reason="灯还是不亮")
+    b.lead(CaseAction.SIGN, at(2, 12))
+    b.lead(CaseAction.RESOLVE, at(3, 8), note="已修复")
+    b.reporter(CaseAction.REOPEN, at(3, 9), reason="灯还是不亮")
     assert b.case.resolve_deadline == at(4, 9)  # "new deadline 11-04 09:00"
-    b.lead(Act.RESOLVE, at(3, 15), note="更换线路")
-    b.reporter(Act.VERIFY, at(3, 16))
+    b.lead(CaseAction.RESOLVE, at(3, 15), note="更换线路")
+    b.reporter(CaseAction.VERIFY, at(3, 16))
 
     # C: its lead (the police station) returns it; no other lead is left by the rules,
     # so the command centre re-dispatches it by hand at 10:00 to another department.
     c = Worked(Category.SECURITY, "theft_suspicious", "BC-01-01")
-    c.lead(Act.RETURN, at(2, 9, 40), reason="不属于本所辖区")
+    c.lead(CaseAction.RETURN, at(2, 9, 40), reason="不属于本所辖区")
     assert c.case.state.value == "triage"
-    c.centre(Act.ASSIGN, at(2, 10), department="SFS-BC")
+    c.centre(CaseAction.ASSIGN, at(2, 10), department="SFS-BC")
     assert (c.case.sign_deadline, c.case.resolve_deadline) == (at(2, 12), at(3, 10))
-    c.lead(Act.SIGN, at(2, 10, 30))
+    c.lead(CaseAction.SIGN, at(2, 10, 30))
 
     d = Worked(Category.URBAN, "street_light", "XL-02-03")
     return [a, b, c, d]
@@ -125,10 +125,10 @@ def test_every_grouping_adds_up_to_the_total(by: str) -> None:
 def test_a_value_cleared_later_stays_cleared_in_the_as_of_read(tmp_path: Path) -> None:
     """A resumed suspension: the latest version has no suspended_at (aggregates that skip NULLs would bring it back)."""
     w = Worked(Category.URBAN, "street_light", "XL-02-03")
-    w.lead(Act.SIGN, at(2, 9, 30))
-    w.lead(Act.REQUEST_SUSPENSION, at(2, 10), reason="等待当事人")
-    w.centre(Act.APPROVE, at(2, 11))
-    w.lead(Act.RESUME, at(3, 11))
+    w.lead(CaseAction.SIGN, at(2, 9, 30))
+    w.lead(CaseAction.REQUEST_SUSPENSION, at(2, 10), reason="等待当事人")
+    w.centre(CaseAction.APPROVE, at(2, 11))
+    w.lead(CaseAction.RESUME, at(3, 11))
     assert w.case.suspended_at is None
     engine = EmbeddedEngine(str(tmp_path / "chdb"))
     try:

@@ -11,7 +11,13 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # the classifier package is not part of the installed distribution
     sys.path.insert(0, str(ROOT))
 
-from classifier.corpus import EVAL_PATH, TRAIN_PATH, load_reports, load_subcategories, split_sentences  # noqa: E402
+from classifier.corpus import (  # noqa: E402
+    EVAL_PATH,
+    TRAIN_PATH,
+    load_reports,
+    load_subcategories,
+    split_sentences,
+)
 
 EVAL_SHA256 = "0b5b164a4acd74e01d87d59fbd53a52628592d68f313342bc9d354c1fbb214f0"
 

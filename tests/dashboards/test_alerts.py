@@ -9,26 +9,25 @@ from typing import Any, Iterator
 
 import pytest
 import yaml
-
 from casework import Worked
+from engines import ENGINES, migrated
+
 from dashboards import alerts
 from dashboards.clickhouse_query import DATASOURCE_UID
-from engines import ENGINES, migrated
-from routing.source import RoutingDataError
+from dashboards.paths import ALERTING_FILE, DATASOURCE_FILE, PROVIDER_FILE
+from infra.datafile import DataFileError
 from schemas.clickhouse import row
-from schemas.vocabulary import CaseAction as Act, Category, Severity
-
-PROVISIONING = Path(alerts.__file__).resolve().parent / "provisioning"
+from schemas.vocabulary import CaseAction, Category, Severity
 
 
 def test_the_committed_alerting_file_is_fresh() -> None:
-    assert alerts.PROVISIONING.read_text(encoding="utf-8") == alerts.render(), "stale: run `gridflow dashboards build`"
+    assert ALERTING_FILE.read_text(encoding="utf-8") == alerts.render(), "stale: run `gridflow dashboards build`"
 
 
 def test_the_rules_read_the_provisioned_datasource_and_name_their_condition() -> None:
-    document = yaml.safe_load(alerts.PROVISIONING.read_text(encoding="utf-8"))
-    datasources = yaml.safe_load((PROVISIONING / "datasources" / "clickhouse.yaml").read_text(encoding="utf-8"))
-    dashboards = yaml.safe_load((PROVISIONING / "dashboards" / "gridflow.yaml").read_text(encoding="utf-8"))
+    document = yaml.safe_load(ALERTING_FILE.read_text(encoding="utf-8"))
+    datasources = yaml.safe_load(DATASOURCE_FILE.read_text(encoding="utf-8"))
+    dashboards = yaml.safe_load(PROVIDER_FILE.read_text(encoding="utf-8"))
     assert document["apiVersion"] == 1
     assert DATASOURCE_UID in {d["uid"] for d in datasources["datasources"]}
     (group,) = document["groups"]
@@ -58,7 +57,7 @@ def test_a_wrong_alerts_file_names_its_line(tmp_path: Path, edit: tuple[str, str
     shipped = (Path(alerts.__file__).resolve().parent / "data" / "alerts.yaml").read_text(encoding="utf-8")
     path = tmp_path / "alerts.yaml"
     path.write_text(shipped.replace(*edit, 1), encoding="utf-8")
-    with pytest.raises(RoutingDataError) as caught:
+    with pytest.raises(DataFileError) as caught:
         alerts.load_alert_settings(path)
     assert caught.value.line == line and problem in caught.value.problem, str(caught.value)
 
@@ -90,11 +89,11 @@ def test_the_breach_rate_is_the_share_of_clocked_open_cases_past_a_deadline(data
     late = _case(now - timedelta(hours=5))  # P2: sign within 2 h, never signed
     fresh = _case(now - timedelta(minutes=20))
     signed_late_resolve = _case(now - timedelta(hours=30))  # signed in time, 24 h resolve deadline passed
-    signed_late_resolve.lead(Act.SIGN, signed_late_resolve.case.updated_at + timedelta(minutes=30))
+    signed_late_resolve.lead(CaseAction.SIGN, signed_late_resolve.case.updated_at + timedelta(minutes=30))
     closed = _case(now - timedelta(hours=6))
-    closed.lead(Act.SIGN, closed.case.updated_at + timedelta(minutes=10))
-    closed.lead(Act.RESOLVE, closed.case.updated_at + timedelta(hours=1), note="已处置")
-    closed.reporter(Act.VERIFY, closed.case.updated_at + timedelta(minutes=30))
+    closed.lead(CaseAction.SIGN, closed.case.updated_at + timedelta(minutes=10))
+    closed.lead(CaseAction.RESOLVE, closed.case.updated_at + timedelta(hours=1), note="已处置")
+    closed.reporter(CaseAction.VERIFY, closed.case.updated_at + timedelta(minutes=30))
     _store(engine, db, [late, fresh, signed_late_resolve, closed])
     # 2 of the 3 open cases are late (the closed one is not counted at all)
     assert float(_value(engine, alerts.breach_rate_sql(db))) == pytest.approx(2 / 3)

@@ -9,23 +9,22 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dashboards.build import DASHBOARDS, OUT, render
+from dashboards.build import DASHBOARDS, render
 from dashboards.clickhouse_query import DATASOURCE_UID
-
-PROVISIONING = Path(__file__).resolve().parents[2] / "dashboards" / "provisioning" / "datasources" / "clickhouse.yaml"
+from dashboards.paths import DATASOURCE_FILE, JSON_DIR
 
 
 @pytest.mark.parametrize("name", DASHBOARDS)
 def test_committed_json_is_fresh(name: str) -> None:
-    path = OUT / f"gridflow-{name}.json"
-    assert path.exists(), f"{path} missing: run `python -m dashboards.build`"
-    assert path.read_text(encoding="utf-8") == render(name), f"{path} is stale: run `python -m dashboards.build`"
+    path = JSON_DIR / f"gridflow-{name}.json"
+    assert path.exists(), f"{path} missing: run `gridflow dashboards build`"
+    assert path.read_text(encoding="utf-8") == render(name), f"{path} is stale: run `gridflow dashboards build`"
 
 
 @pytest.mark.parametrize("name", DASHBOARDS)
 def test_every_panel_reads_deduplicated_data_from_the_provisioned_datasource(name: str) -> None:
     board = json.loads(render(name))
-    provisioned = {d["uid"] for d in yaml.safe_load(PROVISIONING.read_text())["datasources"]}
+    provisioned = {d["uid"] for d in yaml.safe_load(DATASOURCE_FILE.read_text())["datasources"]}
     assert DATASOURCE_UID in provisioned
     assert board["timezone"] == "Asia/Shanghai"
     variables = {v["name"]: v for v in board["templating"]["list"]}

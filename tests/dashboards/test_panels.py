@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+from casework import Worked, at, seeded_cases
+from engines import ENGINES, migrated
 
 from analytics.indicators import case_rows, indicators
-from casework import Worked, at, seeded_cases
 from dashboards.grafana_objects import dashboards
 from dashboards.panel_sql import PanelQuery, TimeRange, defaults, queries, rendered
-from engines import ENGINES, migrated
 from schemas.clickhouse import row
 
 ROOT = Path(__file__).resolve().parents[2]

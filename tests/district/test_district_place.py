@@ -8,7 +8,13 @@ import pytest
 
 from district import Grid, Registry, place_report, wgs84_to_gcj02
 from district.geometry import distance_m
-from district.place import BAD_COORDINATES, NO_PLACE, OUTSIDE_DISTRICT, UNKNOWN_DATUM, UNKNOWN_GRID
+from district.place import (
+    BAD_COORDINATES,
+    NO_PLACE,
+    OUTSIDE_DISTRICT,
+    UNKNOWN_DATUM,
+    UNKNOWN_GRID,
+)
 
 
 def grid(registry: Registry, grid_id: str) -> Grid:

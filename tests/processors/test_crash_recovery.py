@@ -18,11 +18,11 @@ from typing import Any
 
 import httpx
 import pytest
+from harness import Pipeline, report_body, start_pipeline
 
 from district import load_registry, wgs84_to_gcj02
-from gridflow.settings import Settings
-from gridflow.stack.clickhouse import ClickHouseServer
-from harness import Pipeline, report_body, start_pipeline
+from infra.settings import Settings
+from infra.stack.clickhouse import ClickHouseServer
 from schemas.report import Report
 
 pytestmark = pytest.mark.integration

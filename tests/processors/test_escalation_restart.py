@@ -13,11 +13,11 @@ import time
 from datetime import datetime, timezone
 
 import pytest
+from harness import report_body, start_pipeline, wait_for_state
 from kafka import KafkaConsumer
 
 from gridflow import services
-from gridflow.settings import Settings
-from harness import report_body, start_pipeline, wait_for_state
+from infra.settings import Settings
 from schemas.topics import CASE_EVENTS
 
 pytestmark = pytest.mark.integration

@@ -13,11 +13,11 @@ from datetime import datetime, timezone
 from typing import Any
 
 import pytest
+from harness import report_body, start_pipeline, wait_for_state
 from kafka import KafkaConsumer
 
-from gridflow.kafka import producer
-from gridflow.settings import Settings
-from harness import report_body, start_pipeline, wait_for_state
+from infra.kafka import producer
+from infra.settings import Settings
 from schemas.topics import CASE_COMMANDS, alerts_topic
 
 pytestmark = pytest.mark.integration

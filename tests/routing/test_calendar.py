@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from routing import RoutingDataError, WorkingCalendar, load_calendar, load_sla
+from infra.datafile import DataFileError
+from routing import WorkingCalendar, load_calendar, load_sla
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CAL = load_calendar()
@@ -198,7 +199,7 @@ def test_a_bad_calendar_names_file_and_line(tmp_path: Path, line: str, bad: str,
     text = GOOD.replace(line, bad if "# BAD" in bad else f"{bad}  # BAD")
     path = tmp_path / "calendar.yaml"
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(RoutingDataError) as exc:
+    with pytest.raises(DataFileError) as exc:
         load_calendar(path)
     [at] = [n for n, text_line in enumerate(text.splitlines(), 1) if "# BAD" in text_line]
     assert (exc.value.file, exc.value.line) == (str(path), at), str(exc.value)
@@ -208,6 +209,6 @@ def test_a_bad_calendar_names_file_and_line(tmp_path: Path, line: str, bad: str,
 
 
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
-    with pytest.raises(RoutingDataError, match="cannot read") as exc:
+    with pytest.raises(DataFileError, match="cannot read") as exc:
         load_calendar(tmp_path / "nowhere.yaml")
     assert exc.value.file == str(tmp_path / "nowhere.yaml")

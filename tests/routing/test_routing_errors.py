@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from district import Registry, load_registry
-from routing import RoutingDataError, load_rules, load_sla, load_taxonomy
+from infra.datafile import DataFileError
+from routing import load_rules, load_sla, load_taxonomy
 
 WriteData = Callable[..., Path]
 
@@ -22,7 +23,7 @@ def line_of(path: Path, marker: str) -> int:
     return hits[0]
 
 
-def assert_refused(exc: pytest.ExceptionInfo[RoutingDataError], path: Path, line: int, *words: str) -> None:
+def assert_refused(exc: pytest.ExceptionInfo[DataFileError], path: Path, line: int, *words: str) -> None:
     message = str(exc.value)
     assert message.startswith(f"{path}:{line}: "), message
     assert (exc.value.file, exc.value.line) == (str(path), line)
@@ -55,14 +56,14 @@ def append_rules(*lines: str) -> Callable[[str], str]:
 )
 def test_bad_rule_names_file_and_line(write_data: WriteData, rule: str, marker: str, words: tuple[str, ...]) -> None:
     path = write_data("rules.yaml", edit=append_rules(rule))
-    with pytest.raises(RoutingDataError) as exc:
+    with pytest.raises(DataFileError) as exc:
         load_rules(path)
     assert_refused(exc, path, line_of(path, marker), *words)
 
 
 def test_duplicate_rule_points_at_the_second(write_data: WriteData) -> None:
     path = write_data("rules.yaml", edit=append_rules("- {category: DISPUTE, subcategory: wages, lead: SFJ}  # AGAIN"))
-    with pytest.raises(RoutingDataError) as exc:
+    with pytest.raises(DataFileError) as exc:
         load_rules(path)
     first = line_of(path, "subcategory: wages, lead: RS}")
     assert_refused(exc, path, line_of(path, "# AGAIN"), "duplicate rule", f"first at line {first}")
@@ -71,7 +72,7 @@ def test_duplicate_rule_points_at_the_second(write_data: WriteData) -> None:
 def test_duplicate_yaml_key_is_refused(write_data: WriteData) -> None:
     path = write_data("rules.yaml", edit=append_rules(
         "- category: DISPUTE", "  subcategory: debt", "  lead: RS", "  lead: SFJ  # TWICE"))
-    with pytest.raises(RoutingDataError) as exc:
+    with pytest.raises(DataFileError) as exc:
         load_rules(path)
     assert_refused(exc, path, line_of(path, "# TWICE"), "duplicate key 'lead'")
 
@@ -80,7 +81,7 @@ def test_looser_sla_is_refused(write_data: WriteData) -> None:
     path = write_data("rules.yaml", edit=append_rules(
         "- category: SAFETY", "  subcategory: hazardous_chemicals", "  severity: P1",
         "  sla: {dispatch: 5m,", "        sign: 30m}  # LOOSE"))
-    with pytest.raises(RoutingDataError) as exc:
+    with pytest.raises(DataFileError) as exc:
         load_rules(path)
     assert_refused(exc, path, line_of(path, "# LOOSE"), "looser", "P1")
 
@@ -89,7 +90,7 @@ def test_looser_sla_against_the_subcategory_default(write_data: WriteData) -> No
     # no severity key: compared with hazardous_chemicals' default P2 (resolve 24h)
     path = write_data("rules.yaml", edit=append_rules(
         "- {category: SAFETY, subcategory: hazardous_chemicals, sla: {resolve: 2d}}  # LOOSE"))
-    with pytest.raises(RoutingDataError) as exc:
+    with pytest.raises(DataFileError) as exc:
         load_rules(path)
     assert_refused(exc, path, line_of(path, "# LOOSE"), "looser", "P2")
 
@@ -105,39 +106,39 @@ def test_stricter_sla_in_a_custom_file_applies(write_data: WriteData) -> None:
 
 def test_yaml_syntax_error_has_a_line(write_data: WriteData) -> None:
     path = write_data("rules.yaml", RULES_HEAD + "  - {category: DISPUTE, lead: RS\n  - x\n")
-    with pytest.raises(RoutingDataError) as exc:
+    with pytest.raises(DataFileError) as exc:
         load_rules(path)
     assert exc.value.line is not None and str(path) in str(exc.value)
 
 
 def test_taxonomy_category_without_default_lead(write_data: WriteData) -> None:
     path = write_data("taxonomy.yaml", edit=lambda t: t.replace("    lead: JJ\n", ""))
-    with pytest.raises(RoutingDataError) as exc:
+    with pytest.raises(DataFileError) as exc:
         load_taxonomy(path)
     assert_refused(exc, path, line_of(path, "  TRAFFIC:"), "TRAFFIC", "no default lead")
 
 
 def test_taxonomy_missing_category(write_data: WriteData) -> None:
     path = write_data("taxonomy.yaml", edit=lambda t: t.replace("  CYBER:", "  CYBERS:"))
-    with pytest.raises(RoutingDataError) as exc:
+    with pytest.raises(DataFileError) as exc:
         load_taxonomy(path)
     assert_refused(exc, path, line_of(path, "CYBERS:"), "unknown category")
 
 
 def test_taxonomy_bad_severity(write_data: WriteData) -> None:
     path = write_data("taxonomy.yaml", edit=lambda t: t.replace("扰民, severity: P3", "扰民, severity: P5"))
-    with pytest.raises(RoutingDataError) as exc:
+    with pytest.raises(DataFileError) as exc:
         load_taxonomy(path)
     assert_refused(exc, path, line_of(path, "噪声扰民"), "severity")
 
 
 def test_sla_file_errors(write_data: WriteData) -> None:
     path = write_data("sla.yaml", edit=lambda t: t.replace("sign: 2h,", "sign: 2 hours,"))
-    with pytest.raises(RoutingDataError) as exc:
+    with pytest.raises(DataFileError) as exc:
         load_sla(path)
     assert_refused(exc, path, line_of(path, "2 hours"), "duration")
     path = write_data("sla.yaml", edit=lambda t: t.replace("  P4:", "  # P4:"))
-    with pytest.raises(RoutingDataError) as exc:
+    with pytest.raises(DataFileError) as exc:
         load_sla(path)
     assert "P4" in str(exc.value)
 
@@ -149,7 +150,7 @@ def test_a_town_without_a_unit_makes_the_rules_incomplete() -> None:
         name=full.name, datum=full.datum, bbox=full.bbox, grids=full.grids,
         departments=[d for d in full.departments if d.code != "ZF-NJ"], town_units=full.town_units,
     )
-    with pytest.raises(RoutingDataError) as exc:
+    with pytest.raises(DataFileError) as exc:
         load_rules(registry=registry)
     assert "rules.yaml:" in str(exc.value) and "ZF" in str(exc.value) and "NJ" in str(exc.value)
 

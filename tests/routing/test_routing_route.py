@@ -144,7 +144,7 @@ def test_stricter_sla_for_a_gas_leak(rules: RuleSet) -> None:
 
 
 def test_triage_for_an_unplaced_report() -> None:
-    d = triage("classifier confidence 0.31 below threshold 0.6")
+    d = triage("classifier confidence 0.31 below threshold 0.6", sla=load_sla().default("P2"))
     assert d.lead == TRIAGE_DEPARTMENT and d.co_handlers == () and d.in_triage
     assert d.sla.clock == "wall"
 

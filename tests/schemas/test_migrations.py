@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from gridflow.clickhouse import EmbeddedEngine, ServerEngine
-from gridflow.settings import Settings
+from infra.clickhouse import EmbeddedEngine, ServerEngine
+from infra.settings import Settings
 from schemas import migrate, tables
 
 

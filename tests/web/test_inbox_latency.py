@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from selenium.webdriver.common.by import By
-
-from gridflow.settings import Settings
 from harness import start_pipeline
+from selenium.webdriver.common.by import By
 from test_pages import accounts, fill_report, sign_in, until
+
+from infra.settings import Settings
 
 pytestmark = pytest.mark.integration
 

@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
+from harness import start_pipeline
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
+from accounts.directory import add_account
 from gridflow import services
-from gridflow.accounts.directory import add_account
-from gridflow.settings import Settings
-from harness import start_pipeline
+from infra.settings import Settings
 from schemas.vocabulary import Role
 
 pytestmark = pytest.mark.integration

@@ -1,0 +1,166 @@
+"""The ClickHouse sink: batches of rows, bounded by size and time, retried until written.
+
+It is a plain Kafka consumer with manual commits, running beside the Faust
+agents in every worker process (its own consumer group, so it scales with
+the workers), rather than a Faust agent. The reason is the commit: Faust
+acknowledges events through its own gap-tracking offsets, which have lost
+or skipped messages around rebalances (faust-streaming issues #216, #221,
+#312, #606, and seen here in a kill -9 test). Here the rule is the simple
+one arroyo and snuba use: poll, insert, and commit only after ClickHouse
+took the batch.
+
+Idempotent by construction: every row carries its key (and ``seq`` where a
+record has versions), the tables are ReplacingMergeTrees and every read
+deduplicates (``FINAL`` / ``argMax``). A batch written twice — a crash
+between insert and commit, a rebalance — changes no answer. While ClickHouse
+is down the sink backs off and retries the same batch; Kafka holds the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any, Callable, Iterable
+
+from kafka import KafkaConsumer
+from kafka.errors import CommitFailedError, KafkaError
+
+from infra.clickhouse import ServerEngine
+from infra.settings import Settings
+from schemas import tables, topics
+from schemas.case import Case
+from schemas.case_event import CaseEvent
+from schemas.case_flow import CaseOpening
+from schemas.clickhouse import Table, row
+from schemas.migrate import apply
+from schemas.webhook import WebhookDelivery
+
+logger = logging.getLogger(__name__)
+
+RowsOf = Callable[[bytes], Iterable[dict[str, Any]]]
+
+def _case_rows(raw: bytes) -> list[dict[str, Any]]:
+    return [row(Case.model_validate_json(raw))]
+
+
+#: topic → the tables it feeds, each with how one message becomes rows
+WIRING: dict[str, tuple[tuple[Table, RowsOf], ...]] = {
+    topics.CASE_OPENINGS.name: (
+        (tables.REPORTS, lambda raw: [row((o := CaseOpening.model_validate_json(raw)).report, case_id=o.case_id)]),
+    ),
+    # The current case (FINAL keeps the latest) and every version of it (as-of indicators).
+    topics.CASES.name: ((tables.CASES, _case_rows), (tables.CASE_VERSIONS, _case_rows)),
+    topics.CASE_EVENTS.name: ((tables.CASE_EVENTS, lambda raw: [row(CaseEvent.model_validate_json(raw))]),),
+    topics.WEBHOOK_DELIVERIES.name: (
+        (tables.WEBHOOK_DELIVERIES, lambda raw: [row(WebhookDelivery.model_validate_json(raw))]),
+    ),
+}
+
+
+class ClickHouseWriter:
+    """Inserts with back-off; one connection, remade after an error."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._engine: ServerEngine | None = None
+
+    def _insert(self, table: str, rows: list[dict[str, Any]]) -> None:
+        if self._engine is None:
+            self._engine = ServerEngine.from_settings(self.settings)
+            apply(self._engine, self.settings.clickhouse_database)  # a fresh server has no tables yet
+        try:
+            self._engine.insert(f"{self.settings.clickhouse_database}.{table}", rows)
+        except Exception:
+            engine, self._engine = self._engine, None
+            try:
+                engine.close()
+            except Exception:
+                pass
+            raise
+
+    def write(self, table: str, rows: list[dict[str, Any]], stop: threading.Event) -> bool:
+        """Insert ``rows``; on failure wait (0.2 s doubling to the configured maximum) and retry.
+
+        Returns False only when asked to stop before the insert succeeded.
+        """
+        delay = 0.2
+        while not stop.is_set():
+            try:
+                self._insert(table, rows)
+                return True
+            except Exception as exc:  # ClickHouse down, restarting, network: all retried
+                logger.warning("insert of %d rows into %s failed (%s); retrying in %.1fs", len(rows), table, exc, delay)
+                stop.wait(delay)
+                delay = min(delay * 2, self.settings.sink_backoff_max_s)
+        return False
+
+
+class ClickHouseSink:
+    """Kafka → ClickHouse for the case-openings, cases and case-events topics."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.writer = ClickHouseWriter(settings)
+        self.stop_event = threading.Event()
+        self.rows_written = 0
+        self._thread = threading.Thread(target=self.run, name="clickhouse-sink", daemon=True)
+
+    def start(self) -> "ClickHouseSink":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self._thread.join(timeout=10)
+
+    def _consumer(self) -> KafkaConsumer:
+        consumer = KafkaConsumer(
+            *[self.settings.topic(name) for name in WIRING],
+            bootstrap_servers=self.settings.bootstrap,
+            group_id=f"{self.settings.worker_id}-clickhouse-sink",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=self.settings.sink_batch_rows,
+            # A batch may wait for ClickHouse for a long time: stay in the group meanwhile.
+            max_poll_interval_ms=3_600_000,
+            client_id=f"gridflow-sink-{self.settings.worker_id}",
+        )
+        return consumer
+
+    def run(self) -> None:
+        """Poll, insert, commit — until stopped."""
+        consumer: KafkaConsumer | None = None
+        prefix = len(self.settings.topic_prefix) + 1
+        while not self.stop_event.is_set():
+            try:
+                if consumer is None:
+                    consumer = self._consumer()
+                batch: dict[str, list[dict[str, Any]]] = {}
+                count = 0
+                deadline = time.monotonic() + self.settings.sink_batch_seconds
+                while count < self.settings.sink_batch_rows and time.monotonic() < deadline:
+                    polled = consumer.poll(timeout_ms=100, max_records=self.settings.sink_batch_rows - count)
+                    for tp, messages in polled.items():
+                        for m in messages:
+                            for table, rows_of in WIRING[tp.topic[prefix:]]:
+                                batch.setdefault(table.name, []).extend(rows_of(m.value))
+                            count += 1
+                if not batch:
+                    continue
+                for table_name, rows in batch.items():
+                    if not self.writer.write(table_name, rows, self.stop_event):
+                        return  # stopping: uncommitted, so the next start writes them again
+                    self.rows_written += len(rows)
+                consumer.commit()
+            except CommitFailedError as exc:
+                # a rebalance took our partitions: the new owner rewrites from the last commit
+                logger.info("sink commit refused after a rebalance (%s); batch will be rewritten", exc)
+            except KafkaError as exc:
+                logger.warning("sink lost Kafka (%s); reconnecting", exc)
+                if consumer is not None:
+                    consumer.close(autocommit=False)
+                consumer = None
+                self.stop_event.wait(1.0)
+        if consumer is not None:
+            consumer.close(autocommit=False)

@@ -1,0 +1,132 @@
+"""Case endpoints: act on a case (办理) and read it, for department clerks, the centre and grid workers.
+
+``POST /api/v1/cases/{case_id}/actions`` sends the action to the case agent
+over Kafka (keyed by case id, so actions on one case apply in order, in one
+place) and waits, up to ``GRIDFLOW_INTAKE_ACTION_WAIT_S``, for its verdict on
+the replies topic: 200 applied, 403 / 409 / 422 refused (with the state and
+the actions this person may take), 404 unknown case, or 202 ``pending`` when
+the bound passes. A retry with the same ``action_id`` is applied once.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+from uuid import UUID
+
+from fastapi import Depends, FastAPI
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from accounts.policy import Permission, in_town_scope
+from infra.settings import Settings
+from producers.api.auth import require
+from producers.api.errors import ApiError, unavailable
+from producers.api.verdicts import Verdicts
+from producers.api.worker_client import CaseReader, WorkersUnavailable
+from producers.api.writer import KafkaUnavailable, ReportWriter
+from schemas.account import Account
+from schemas.case_flow import ActionCommand, CaseActionRequest
+from schemas.pii import mask_phone
+from schemas.vocabulary import Role
+
+_STATUS = {"forbidden": 403, "not_allowed": 409, "invalid": 422, "not_found": 404}
+_FIELD = re.compile(r"字段 (\w+)")
+
+
+class ActionResult(BaseModel):
+    """办理结果: the case agent applied the action (or it is still pending)."""
+
+    action_id: UUID
+    status: str  # applied | pending
+    state: str | None = None
+    seq: int | None = None
+    allowed: list[str] = []
+    message: str
+
+
+def can_read(account: Account, case: dict[str, Any]) -> bool:
+    """Who may read a case: the centre (its town) and admins; its departments; its reporter."""
+    if account.role is Role.ADMIN:
+        return True
+    if account.role is Role.COMMAND_CENTRE:
+        return in_town_scope(account.role, account.town, case.get("town"))
+    if account.role in (Role.DEPARTMENT_STAFF, Role.DEPARTMENT_HEAD) and account.department:
+        involved = {case.get("lead_department"), *case.get("co_handlers", []), *case.get("returned_by", [])}
+        return account.department in involved
+    return account.user_id == case.get("reporter_id")
+
+
+def add_case_routes(
+    app: FastAPI, *, settings: Settings, writer: ReportWriter, verdicts: Verdicts, cases: CaseReader
+) -> None:
+    """Register the case endpoints on the intake ``app``."""
+
+    @app.post(
+        "/api/v1/cases/{case_id}/actions",
+        response_model=ActionResult,
+        responses={202: {"model": ActionResult}, 404: {}, 409: {}, 422: {}},
+        summary="办理案件 CaseAction on a case (sign, resolve, return …)",
+    )
+    async def post_action(
+        case_id: UUID, body: CaseActionRequest, account: Account = Depends(require(Permission.CASE_ACT))
+    ) -> Any:
+        """Apply ``body.action`` as the token's owner; answer with the case agent's verdict."""
+        action = ActionCommand(
+            **body.model_dump(exclude={"action_id"}),
+            action_id=body.action_id or uuid.uuid4(),
+            case_id=case_id,
+            actor_id=account.user_id,
+            actor_role=account.role,
+            actor_department=account.department,
+            actor_town=account.town,
+            at=datetime.now(timezone.utc),
+        )
+        key = str(action.action_id)
+        verdict = await verdicts.wait(key, 0) if body.action_id else None  # a retry already answered
+        if verdict is None:
+            try:
+                await writer.write_action(action)
+            except KafkaUnavailable:
+                raise unavailable("消息队列暂不可用，操作未提交，请稍后重试") from None
+            verdict = await verdicts.wait(key, settings.intake_action_wait_s)
+        if verdict is None:
+            pending = ActionResult(action_id=action.action_id, status="pending", message="已提交，正在办理")
+            return JSONResponse(pending.model_dump(mode="json"), status_code=202)
+        if not verdict.applied:
+            field = _FIELD.search(verdict.message)
+            extra: dict[str, Any] = {"state": verdict.state.value if verdict.state else None, "allowed": verdict.allowed}
+            if field:
+                extra["field"] = field.group(1)
+            raise ApiError(_STATUS.get(verdict.code, 409), verdict.code, verdict.message, action_id=key, **extra)
+        return ActionResult(
+            action_id=action.action_id,
+            status="applied",
+            state=verdict.state.value if verdict.state else None,
+            seq=verdict.seq,
+            allowed=verdict.allowed,
+            message=verdict.message,
+        )
+
+    @app.get(
+        "/api/v1/cases/{case_id}",
+        responses={404: {}, 403: {}},
+        summary="查看案件 A case: state, departments, deadlines, history",
+    )
+    async def get_case(case_id: UUID, account: Account = Depends(require(Permission.CASE_READ))) -> dict[str, Any]:
+        """The case as the case agent holds it, with its event history (phone masked but for the centre)."""
+        try:
+            case = await cases.case(str(case_id))
+            history = await cases.history(str(case_id)) if case is not None else None
+        except WorkersUnavailable:
+            raise unavailable("暂时无法查询，请稍后重试") from None
+        if case is None:
+            raise ApiError(404, "not_found", "案件不存在", case_id=str(case_id))
+        if not can_read(account, case):
+            raise ApiError(403, "forbidden", "无权查看此案件")
+        if account.role is not Role.COMMAND_CENTRE:  # DESIGN "Personal information"
+            case["reporter_phone"] = mask_phone(case["reporter_phone"])
+        case["history"] = history or []
+        return case
