@@ -167,7 +167,7 @@ def _median_ms(engine: Any, sql: str, runs: int) -> float:
 def _server() -> ServerEngine:
     settings = Settings.from_env()
     if settings.uses_local_clickhouse:
-        from gridflow import stack
+        from infra import stack
 
         stack.up(settings, progress=lambda line: print(line, file=sys.stderr))
     return ServerEngine.from_settings(settings)

@@ -4,7 +4,7 @@
   (``gridflow dashboards build``; a test fails when the committed JSON is
   stale). Every panel reads deduplicated data (``FINAL``) through the
   ClickHouse datasource of fixed uid ``gridflow-clickhouse``
-  (``clickhouse_query`` is the query type the SDK lacks).
+  (``clickhouse_query`` is the query type the SDK lacks; the uid and the paths are in ``provisioned``).
 - ``alerts``: the alert rules, written to ``provisioning/alerting`` from
   ``data/alerts.yaml``.
 - ``provisioning/``: what docker-compose's Grafana loads (datasource,

@@ -23,8 +23,8 @@ from typing import Any
 
 import yaml
 
-from dashboards.clickhouse_query import DATASOURCE_UID, ClickHouseQuery
-from dashboards.paths import ALERTING_FILE
+from dashboards.clickhouse_query import ClickHouseQuery
+from dashboards.provisioned import ALERTING_FILE, DATASOURCE_UID
 from infra.datafile import read_doc
 from schemas.case_sql import RESOLVE_CLOCK_RUNNING, overdue
 

@@ -26,13 +26,8 @@ from grafana_foundation_sdk.models.dashboard import (
 )
 
 from analytics.targets import Target, load_targets
-from dashboards.clickhouse_query import (
-    DATASOURCE_TYPE,
-    DATASOURCE_UID,
-    SQL,
-    TIME_SERIES,
-)
-from dashboards.paths import JSON_DIR
+from dashboards.clickhouse_query import SQL, TIME_SERIES
+from dashboards.provisioned import DATASOURCE_TYPE, DATASOURCE_UID, JSON_DIR
 from schemas.case_sql import IS_OPEN, in_list, overdue
 from schemas.vocabulary import CLOCK_RUNNING, NOT_WORK_STATES, RESOLVED_STATES, SlaClock
 

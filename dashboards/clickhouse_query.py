@@ -6,8 +6,8 @@ from typing import Any
 
 from grafana_foundation_sdk.cog import variants
 
-DATASOURCE_UID = "gridflow-clickhouse"
-DATASOURCE_TYPE = "grafana-clickhouse-datasource"
+from dashboards.provisioned import DATASOURCE_TYPE, DATASOURCE_UID
+
 #: the plugin's query formats (pkg/plugin: FormatTable = 1, FormatTimeSeries = 0)
 TABLE, TIME_SERIES = 1, 0
 

@@ -16,9 +16,13 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import yaml
 
-from dashboards.clickhouse_query import DATASOURCE_UID
 from dashboards.exceptions import PushError
-from dashboards.paths import DATASOURCE_FILE, JSON_DIR, PROVIDER_FILE
+from dashboards.provisioned import (
+    DATASOURCE_FILE,
+    DATASOURCE_UID,
+    JSON_DIR,
+    PROVIDER_FILE,
+)
 
 #: clickhouse-driver's default native ports, used when the URL names none
 NATIVE_PORT, NATIVE_TLS_PORT = 9000, 9440

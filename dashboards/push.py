@@ -26,7 +26,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from dashboards.exceptions import PushError
 from dashboards.grafana_objects import Desired, desired_objects
-from dashboards.paths import JSON_DIR
+from dashboards.provisioned import JSON_DIR
 
 logger = logging.getLogger(__name__)
 

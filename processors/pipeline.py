@@ -13,7 +13,7 @@ that holds it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 import faust
 from faust.types import TopicT
@@ -58,6 +58,14 @@ class Pipeline:
     #: case_id → its events so far (schemas.case_event.CaseEvent as JSON, in seq order): GET /cases/{id}
     history_table: Any
     _alert_topics: dict[str, TopicT] = field(default_factory=dict)
+
+    def each(self, topic: TopicT, name: str, handle: Callable[[Pipeline, Any], Awaitable[None]]) -> None:
+        """Register the agent ``name``: ``handle`` on every record of ``topic``, one at a time, in order."""
+
+        @self.app.agent(topic, name=name)
+        async def agent(stream):  # type: ignore[no-untyped-def]
+            async for record in stream:
+                await handle(self, record)
 
     def alerts(self, department: str) -> TopicT:
         """The alert topic of ``department`` (made on first use)."""

@@ -15,10 +15,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from district import load_registry
-from processors.lifecycle.context import Context
-from processors.lifecycle.actions import apply_action
-from processors.lifecycle.facts import with_facts
 from processors.agents.accept import case_id_for
+from processors.lifecycle.actions import apply_action
+from processors.lifecycle.context import Context
+from processors.lifecycle.facts import with_facts
 from processors.lifecycle.opening import open_case
 from processors.lifecycle.outcome import Applied
 from routing import load_calendar, load_rules, load_taxonomy

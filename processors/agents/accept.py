@@ -31,11 +31,7 @@ CASE_NAMESPACE = uuid.UUID("6f1c1d2e-8a5b-4f0e-9c3d-2b7a9e4d5c61")
 
 def register(p: Pipeline) -> None:
     """Run :func:`accept_one` over the reports topic."""
-
-    @p.app.agent(p.reports, name="accept-reports")
-    async def accept(stream):  # type: ignore[no-untyped-def]
-        async for report in stream:
-            await accept_one(p, report)
+    p.each(p.reports, "accept-reports", accept_one)
 
 
 async def accept_one(p: Pipeline, report: AcceptedReport) -> None:

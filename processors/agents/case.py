@@ -36,10 +36,8 @@ logger = logging.getLogger(__name__)
 
 
 def register(p: Pipeline) -> None:
-    @p.app.agent(p.commands, name="cases")
-    async def cases(stream):  # type: ignore[no-untyped-def]
-        async for command in stream:
-            await handle(p, command)
+    """Run :func:`handle` over the case-commands topic."""
+    p.each(p.commands, "cases", handle)
 
 
 async def handle(p: Pipeline, command: CaseCommand | OpenCommand | ActionCommand) -> None:

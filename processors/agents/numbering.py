@@ -19,11 +19,7 @@ if TYPE_CHECKING:
 
 def register(p: Pipeline) -> None:
     """Run :func:`number_one` over the case-openings topic."""
-
-    @p.app.agent(p.openings, name="number-cases")
-    async def number(stream):  # type: ignore[no-untyped-def]
-        async for opening in stream:
-            await number_one(p, opening)
+    p.each(p.openings, "number-cases", number_one)
 
 
 async def number_one(p: Pipeline, opening: CaseOpening) -> None:

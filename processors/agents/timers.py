@@ -32,6 +32,7 @@ RESEND_AFTER_S = 60.0
 
 
 def register(p: Pipeline) -> None:
+    """Every ``escalation_interval_s``, send a check for each of this worker's cases with an escalation due."""
     sent: dict[str, float] = {}  # escalation id → when its check was sent
 
     @p.app.timer(interval=p.settings.escalation_interval_s)

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 
 def register(p: Pipeline) -> None:
+    """Serve the report, case and case-history lookups on the worker's web port."""
     app = p.app
 
     async def know_partitions(table: Any) -> None:

@@ -24,10 +24,16 @@ import time
 from typing import Any, Callable, Iterable
 
 from kafka import KafkaConsumer
-from kafka.errors import CommitFailedError, KafkaError
+from kafka.consumer.fetcher import ConsumerRecord
 
 from infra.clickhouse import ServerEngine
 from infra.settings import Settings
+from processors.consumers.loop import (
+    Records,
+    committing_consumer,
+    poll_records,
+    run_committing,
+)
 from schemas import tables, topics
 from schemas.case import Case
 from schemas.case_event import CaseEvent
@@ -97,7 +103,7 @@ class ClickHouseWriter:
 
 
 class ClickHouseSink:
-    """Kafka → ClickHouse for the case-openings, cases and case-events topics."""
+    """Kafka → ClickHouse for every topic in :data:`WIRING`, in a thread of its own."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -114,53 +120,35 @@ class ClickHouseSink:
         self.stop_event.set()
         self._thread.join(timeout=10)
 
-    def _consumer(self) -> KafkaConsumer:
-        consumer = KafkaConsumer(
-            *[self.settings.topic(name) for name in WIRING],
-            bootstrap_servers=self.settings.bootstrap,
-            group_id=f"{self.settings.worker_id}-clickhouse-sink",
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            max_poll_records=self.settings.sink_batch_rows,
-            # A batch may wait for ClickHouse for a long time: stay in the group meanwhile.
-            max_poll_interval_ms=3_600_000,
-            client_id=f"gridflow-sink-{self.settings.worker_id}",
-        )
-        return consumer
-
     def run(self) -> None:
-        """Poll, insert, commit — until stopped."""
-        consumer: KafkaConsumer | None = None
+        """Poll, insert, commit — until stopped (:func:`~processors.consumers.loop.run_committing`)."""
+        run_committing(
+            "clickhouse sink",
+            lambda: committing_consumer(
+                self.settings, list(WIRING), f"{self.settings.worker_id}-clickhouse-sink", self.settings.sink_batch_rows
+            ),
+            self._batch,
+            self._write,
+            self.stop_event,
+        )
+
+    def _batch(self, consumer: KafkaConsumer) -> list[ConsumerRecord]:
+        """Records until the batch is full or its time is up (Snuba's rule: many rows, about once a second)."""
+        records: list[ConsumerRecord] = []
+        deadline = time.monotonic() + self.settings.sink_batch_seconds
+        while len(records) < self.settings.sink_batch_rows and time.monotonic() < deadline:
+            records += poll_records(consumer, 100, self.settings.sink_batch_rows - len(records))
+        return records
+
+    def _write(self, records: Records) -> bool:
+        """Insert the rows of ``records``, table by table; False when stopped before all were written."""
         prefix = len(self.settings.topic_prefix) + 1
-        while not self.stop_event.is_set():
-            try:
-                if consumer is None:
-                    consumer = self._consumer()
-                batch: dict[str, list[dict[str, Any]]] = {}
-                count = 0
-                deadline = time.monotonic() + self.settings.sink_batch_seconds
-                while count < self.settings.sink_batch_rows and time.monotonic() < deadline:
-                    polled = consumer.poll(timeout_ms=100, max_records=self.settings.sink_batch_rows - count)
-                    for tp, messages in polled.items():
-                        for m in messages:
-                            for table, rows_of in WIRING[tp.topic[prefix:]]:
-                                batch.setdefault(table.name, []).extend(rows_of(m.value))
-                            count += 1
-                if not batch:
-                    continue
-                for table_name, rows in batch.items():
-                    if not self.writer.write(table_name, rows, self.stop_event):
-                        return  # stopping: uncommitted, so the next start writes them again
-                    self.rows_written += len(rows)
-                consumer.commit()
-            except CommitFailedError as exc:
-                # a rebalance took our partitions: the new owner rewrites from the last commit
-                logger.info("sink commit refused after a rebalance (%s); batch will be rewritten", exc)
-            except KafkaError as exc:
-                logger.warning("sink lost Kafka (%s); reconnecting", exc)
-                if consumer is not None:
-                    consumer.close(autocommit=False)
-                consumer = None
-                self.stop_event.wait(1.0)
-        if consumer is not None:
-            consumer.close(autocommit=False)
+        batch: dict[str, list[dict[str, Any]]] = {}
+        for record in records:
+            for table, rows_of in WIRING[record.topic[prefix:]]:
+                batch.setdefault(table.name, []).extend(rows_of(record.value))
+        for table_name, rows in batch.items():
+            if not self.writer.write(table_name, rows, self.stop_event):
+                return False
+            self.rows_written += len(rows)
+        return True

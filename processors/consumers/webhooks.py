@@ -30,12 +30,16 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 import httpx
-from kafka import KafkaConsumer
-from kafka.errors import KafkaError
 
 from infra.datafile import Doc, read_doc
 from infra.kafka import producer
 from infra.settings import Settings
+from processors.consumers.loop import (
+    Records,
+    committing_consumer,
+    poll_records,
+    run_committing,
+)
 from schemas.topics import WEBHOOK_DELIVERIES, alerts_topic
 from schemas.webhook import WebhookDelivery
 
@@ -147,34 +151,26 @@ class DepartmentPusher:
         )  # fmt: skip
 
     def run(self) -> None:
-        consumer: KafkaConsumer | None = None
+        """Push every alert of the department's topic, committing after each batch is delivered or given up."""
+        department = self.hook.department
         with httpx.Client(timeout=httpx.Timeout(10.0, connect=3.0)) as client:
-            while not self.stop.is_set():
-                try:
-                    if consumer is None:
-                        consumer = KafkaConsumer(
-                            self.settings.topic(alerts_topic(self.hook.department)),
-                            bootstrap_servers=self.settings.bootstrap,
-                            group_id=f"{self.settings.worker_id}-webhook-{self.hook.department}",
-                            enable_auto_commit=False,
-                            auto_offset_reset="earliest",
-                            max_poll_records=20,
-                            max_poll_interval_ms=3_600_000,  # a long retry must not cost the partition
-                        )
-                    for _tp, messages in consumer.poll(timeout_ms=500).items():
-                        for m in messages:
-                            alert_id = json.loads(m.value)["alert_id"]
-                            if not self.push(client, alert_id, m.value) and self.stop.is_set():
-                                return  # stopping mid-retry: uncommitted, so sent again after a restart
-                    consumer.commit()
-                except KafkaError as exc:
-                    logger.warning("webhook %s: Kafka trouble (%s); reconnecting", self.hook.department, exc)
-                    if consumer is not None:
-                        consumer.close(autocommit=False)
-                    consumer = None
-                    self.stop.wait(1.0)
-        if consumer is not None:
-            consumer.close(autocommit=False)
+
+            def deliver(records: Records) -> bool:
+                for record in records:
+                    alert_id = json.loads(record.value)["alert_id"]
+                    if not self.push(client, alert_id, record.value) and self.stop.is_set():
+                        return False  # stopping mid-retry: uncommitted, so sent again after a restart
+                return True
+
+            run_committing(
+                f"webhook {department}",
+                lambda: committing_consumer(
+                    self.settings, [alerts_topic(department)], f"{self.settings.worker_id}-webhook-{department}", 20
+                ),
+                lambda consumer: poll_records(consumer, 500),
+                deliver,
+                self.stop,
+            )
 
 
 class Webhooks:

@@ -13,8 +13,12 @@ from casework import Worked
 from engines import ENGINES, migrated
 
 from dashboards import alerts
-from dashboards.clickhouse_query import DATASOURCE_UID
-from dashboards.paths import ALERTING_FILE, DATASOURCE_FILE, PROVIDER_FILE
+from dashboards.provisioned import (
+    ALERTING_FILE,
+    DATASOURCE_FILE,
+    DATASOURCE_UID,
+    PROVIDER_FILE,
+)
 from infra.datafile import DataFileError
 from schemas.clickhouse import row
 from schemas.vocabulary import CaseAction, Category, Severity

@@ -10,8 +10,7 @@ import pytest
 import yaml
 
 from dashboards.build import DASHBOARDS, render
-from dashboards.clickhouse_query import DATASOURCE_UID
-from dashboards.paths import DATASOURCE_FILE, JSON_DIR
+from dashboards.provisioned import DATASOURCE_FILE, DATASOURCE_UID, JSON_DIR
 
 
 @pytest.mark.parametrize("name", DASHBOARDS)

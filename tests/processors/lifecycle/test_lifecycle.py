@@ -16,9 +16,9 @@ from uuid import UUID, uuid4
 import pytest
 
 from district import load_registry
-from processors.lifecycle.context import Context
-from processors.lifecycle.actions import allowed_actions, apply_action
 from processors.agents.accept import case_id_for
+from processors.lifecycle.actions import allowed_actions, apply_action
+from processors.lifecycle.context import Context
 from processors.lifecycle.opening import open_case
 from processors.lifecycle.outcome import Applied, Refusal
 from routing import TRIAGE_DEPARTMENT, load_calendar, load_rules

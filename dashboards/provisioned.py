@@ -1,4 +1,8 @@
-"""Where the generated Grafana files live in the tree (what docker-compose's Grafana provisions)."""
+"""What a Grafana is provisioned with, and where it lies in the tree: the generated files, and the datasource every panel names.
+
+Plain constants, so that ``dashboards push`` and the tests can find them
+without loading grafana-foundation-sdk.
+"""
 
 from __future__ import annotations
 
@@ -12,3 +16,6 @@ PROVISIONING_DIR = HERE / "provisioning"
 ALERTING_FILE = PROVISIONING_DIR / "alerting" / "gridflow.yaml"
 DATASOURCE_FILE = PROVISIONING_DIR / "datasources" / "clickhouse.yaml"
 PROVIDER_FILE = PROVISIONING_DIR / "dashboards" / "gridflow.yaml"
+#: the ClickHouse datasource: its plugin, and the uid the provisioning file and ``dashboards push`` give it
+DATASOURCE_UID = "gridflow-clickhouse"
+DATASOURCE_TYPE = "grafana-clickhouse-datasource"
