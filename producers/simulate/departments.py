@@ -29,6 +29,7 @@ from accounts.directory import add_account
 from district import Registry
 from infra.settings import Settings
 from infra.tail import TopicTail
+from routing import TRIAGE_DEPARTMENT
 from schemas.topics import CASE_EVENTS
 from schemas.vocabulary import Role
 
@@ -141,7 +142,7 @@ class DepartmentPlayers:
             body["reason"] = "不属于本部门职责"
         elif move.step == "assign":
             suggested = case.get("suggested")
-            body["department"] = suggested if suggested in self.tokens and suggested != "ZZZX" else "CG"
+            body["department"] = suggested if suggested in self.tokens and suggested != TRIAGE_DEPARTMENT else "CG"
             token = self.centre
         elif move.step == "request_extension":
             body.update(reason="需要协调相关单位", hours=1)
