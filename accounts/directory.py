@@ -13,7 +13,7 @@ from infra.settings import Settings
 from infra.tail import FollowedTopic, TopicTail
 from schemas.account import Account
 from schemas.topics import ACCOUNTS
-from schemas.vocabulary import Role
+from schemas.vocabulary import Role, SourceNetwork
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +84,7 @@ def add_account(
     expires_at: datetime | None = None,
     password: str | None = None,
     session: bool = False,
+    network: SourceNetwork | None = None,
 ) -> str:
     """Create an account, write it to the accounts topic, and return its new token.
 
@@ -94,6 +95,10 @@ def add_account(
         raise ValueError(f"role {role.value} needs --department")
     if role is Role.SYSTEM:
         raise ValueError("the system role is gridflow's own and has no tokens")
+    if role is Role.INTEGRATOR and network in (None, SourceNetwork.MOBILE):
+        raise ValueError("an integrator speaks for one source network: give --network")
+    if role is not Role.INTEGRATOR and network is not None:
+        raise ValueError("only an integrator belongs to a source network")
     token = new_token()
     now = datetime.now(timezone.utc)
     if expires_at is None and settings.token_ttl_days > 0:
@@ -108,6 +113,7 @@ def add_account(
         expires_at=expires_at,
         password_hash=hash_password(password) if password else None,
         session=session,
+        network=network,
     )
     _write(settings, [account])
     logger.info("account %s (%s) created", user_id, role.value)

@@ -9,6 +9,7 @@ from schemas.vocabulary import Role
 
 class Permission(str, Enum):
     REPORT_CREATE = "report:create"  # 上报
+    NETWORK_PUSH = "network:push"  # 网络事件推送 (an integrator, in its network's own format)
     REPORT_READ_OWN = "report:read-own"  # 查看本人上报
     REPORT_READ_ANY = "report:read-any"  # 查看全部上报
     GRIDS_READ = "grids:read"  # 网格目录
@@ -20,7 +21,8 @@ _EVERYONE = frozenset({Permission.GRIDS_READ})
 
 GRANTS: dict[Role, frozenset[Permission]] = {
     Role.GRID_WORKER: _EVERYONE | {Permission.REPORT_CREATE, Permission.REPORT_READ_OWN, Permission.CASE_ACT, Permission.CASE_READ},
-    Role.INTEGRATOR: _EVERYONE | {Permission.REPORT_CREATE, Permission.REPORT_READ_OWN, Permission.CASE_ACT, Permission.CASE_READ},
+    Role.INTEGRATOR: _EVERYONE
+    | {Permission.REPORT_CREATE, Permission.NETWORK_PUSH, Permission.REPORT_READ_OWN, Permission.CASE_ACT, Permission.CASE_READ},
     # The command centre also takes reports by phone (12345 operators).
     Role.COMMAND_CENTRE: _EVERYONE
     | {Permission.REPORT_CREATE, Permission.REPORT_READ_ANY, Permission.CASE_ACT, Permission.CASE_READ},

@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 from schemas.vocabulary import CLOCK_RUNNING, NOT_WORK_STATES, RESOLVED_STATES, SlaClock
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-DIMENSIONS = ("department", "town", "grid", "category", "day")
+DIMENSIONS = ("department", "town", "grid", "category", "day", "network")
 # the state sets as the values ClickHouse returns
 OPEN_WORK = frozenset(s.value for s in CLOCK_RUNNING[SlaClock.RESOLVE])  # the resolve clock runs
 RESOLVED = frozenset(s.value for s in RESOLVED_STATES)
@@ -44,9 +44,10 @@ COLUMNS = (
     "case_id", "state", "lead", "town", "grid", "category", "received_at", "dispatched_at",
     "signed_at", "sign_deadline", "resolved_at", "resolve_deadline", "first_resolved_at", "closed_at",
     "suspended_at", "reopen_count", "returned_by", "on_the_spot",
-    "dispatch_seconds", "sign_seconds", "resolve_seconds", "close_seconds",
+    "dispatch_seconds", "sign_seconds", "resolve_seconds", "close_seconds", "network",
 )  # fmt: skip
-_SOURCES = {"lead": "lead_department", "grid": "grid_id"}
+#: the columns of the case table that case_rows() renames
+CASE_FIELDS = {"lead": "lead_department", "grid": "grid_id", "network": "source"}
 
 
 class Engine(Protocol):
@@ -61,7 +62,7 @@ def case_rows_sql(database: str, as_of: datetime, since: datetime, until: dateti
     sign of a dispatch that a return has since wiped.
     """
     picks = ", ".join(
-        "toString(case_id)" if c == "case_id" else f"{_SOURCES[c]} AS {c}" if c in _SOURCES else c
+        "toString(case_id)" if c == "case_id" else f"{CASE_FIELDS[c]} AS {c}" if c in CASE_FIELDS else c
         for c in COLUMNS
     )
     t = lambda d: f"toDateTime({int(d.timestamp())}, 'UTC')"  # noqa: E731
@@ -163,7 +164,7 @@ def _key(case: dict[str, Any], by: str) -> str:
 
 
 def indicators(cases: Iterable[dict[str, Any]], by: str, as_of: datetime) -> list[dict[str, Any]]:
-    """One indicator row per group of ``by`` (department, town, grid, category or day), plus 合计 (total)."""
+    """One indicator row per group of ``by`` (department, town, grid, category, day or source network), plus 合计."""
     if by not in DIMENSIONS:
         raise ValueError(f"--by must be one of {', '.join(DIMENSIONS)}")
     groups: dict[str, Counts] = defaultdict(Counts)

@@ -122,7 +122,7 @@ def title_for(by: str, since: datetime, until: datetime, as_of: datetime) -> str
     """The report's heading, in Chinese, with the period and the as-of time (Asia/Shanghai)."""
     from analytics.indicators import SHANGHAI
 
-    names = {"department": "部门", "town": "镇街", "grid": "网格", "category": "类别", "day": "日期"}
+    names = {"department": "部门", "town": "镇街", "grid": "网格", "category": "类别", "day": "日期", "network": "来源网络"}
     fmt = "%Y-%m-%d %H:%M"
     return (
         f"综合评价（按{names[by]}）期间 {since.astimezone(SHANGHAI).strftime(fmt)} 至 "

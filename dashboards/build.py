@@ -241,7 +241,7 @@ ORDER BY time"""
 
 
 def sources() -> dashboard.Dashboard:
-    """受理来源: intake per source network (多网合一: the former networks join as their adapters arrive)."""
+    """受理来源: intake per source network (多网合一), and per network and day what became of its events."""
     per_source = f"""SELECT {_bucket('received_at')} AS time, source, count() AS n
 FROM {DB}.cases FINAL
 WHERE $__timeFilter(received_at) AND {FILTERS}
@@ -252,10 +252,33 @@ FROM {DB}.cases FINAL
 WHERE $__timeFilter(received_at) AND {FILTERS}
 GROUP BY source
 ORDER BY `受理数` DESC"""
+    # Received, mapped, sent to triage for an unknown code, merged into another case (一事多报), and an
+    # import's bad lines (which never became reports: their own table), per network and Shanghai day.
+    per_day = f"""SELECT day AS `日期`, network AS `来源网络`, sum(received) AS `受理`, sum(mapped) AS `编码映射`,
+    sum(unmapped) AS `未知编码转人工`, sum(merged) AS `合并到已有案件`, sum(bad) AS `导入错误行`
+FROM
+(
+    SELECT toDate(received_at, 'Asia/Shanghai') AS day, source AS network, count() AS received,
+        countIf(isNull(mapping_note)) AS mapped, countIf(isNotNull(mapping_note)) AS unmapped,
+        countIf(state = 'merged') AS merged, toUInt64(0) AS bad
+    FROM {DB}.cases FINAL
+    WHERE $__timeFilter(received_at) AND {FILTERS}
+    GROUP BY day, network
+    UNION ALL
+    SELECT toDate(at, 'Asia/Shanghai') AS day, network, toUInt64(0), toUInt64(0), toUInt64(0), toUInt64(0),
+        count() AS bad
+    FROM {DB}.rejected_events FINAL
+    WHERE $__timeFilter(at)
+    GROUP BY day, network
+)
+GROUP BY day, network
+ORDER BY day DESC, network"""
     return (
         _board("gridflow-sources", "受理来源（多网合一）")
         .with_panel(timeseries.Panel().datasource(DS).title("各网络受理量").height(10).span(24).with_target(SQL(per_source, fmt=TIME_SERIES)))
         .with_panel(table.Panel().datasource(DS).title("合计").height(8).span(24).with_target(SQL(totals)))
+        .with_panel(table.Panel().datasource(DS).title("各网络每日：受理、映射、转人工、合并、导入错误").height(10).span(24)
+                    .with_target(SQL(per_day)))
     )
 
 

@@ -12,8 +12,11 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit, urlunsplit
 
+from analytics.indicators import DIMENSIONS
 from infra.settings import Settings
-from schemas.vocabulary import Role
+from schemas.vocabulary import INTEGRATED_NETWORKS, Role, SourceNetwork
+
+NETWORKS = [n.value for n in INTEGRATED_NETWORKS]
 
 
 def _stack(settings: Settings, args: argparse.Namespace) -> int:
@@ -45,10 +48,14 @@ def _users(settings: Settings, args: argparse.Namespace) -> int:
     if args.expires_days is not None:
         expires = datetime.now(timezone.utc) + timedelta(days=args.expires_days)
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
-    token = add_account(
-        settings, args.id, Role(args.role), department=args.department, town=args.town, expires_at=expires,
-        password=password,
-    )
+    try:
+        token = add_account(
+            settings, args.id, Role(args.role), department=args.department, town=args.town, expires_at=expires,
+            password=password, network=SourceNetwork(args.network) if args.network else None,
+        )
+    except ValueError as exc:
+        print(f"gridflow users add: {exc}", file=sys.stderr)
+        return 2
     print(token)
     return 0
 
@@ -84,6 +91,32 @@ def _simulate(settings: Settings, args: argparse.Namespace) -> int:
 
     stats = run_simulation(settings, rate=args.rate, duration=args.duration, token=args.token, seed=args.seed)
     print(json.dumps(stats, ensure_ascii=False))
+    return 0
+
+
+def _import(settings: Settings, args: argparse.Namespace) -> int:
+    from producers.imports.run import ImportStopped, run_import
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"gridflow import: {path}: 没有这个文件 no such file", file=sys.stderr)
+        return 2
+    try:
+        summary = run_import(
+            settings, SourceNetwork(args.network), path, token=args.token, url=args.url, encoding=args.encoding,
+            concurrency=args.concurrency, progress=sys.stderr.isatty(),
+        )  # fmt: skip
+    except (ValueError, LookupError) as exc:  # an unreadable header, an unknown encoding or file type
+        print(f"gridflow import: {exc}", file=sys.stderr)
+        return 2
+    except ImportStopped as exc:
+        print(f"gridflow import: 在第 {exc.line} 行停止 stopped at line {exc.line}: {exc}; 可重新运行 (safe to re-run)",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    for line, reason in summary.problems:
+        print(f"{path.name}:{line}: {reason}")
+    for line in summary.lines():
+        print(line)
     return 0
 
 
@@ -223,6 +256,9 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--department", help="department code for department staff/heads, e.g. SFS-XL")
     add.add_argument("--town", help="town code for a town sub-centre or grid worker, e.g. XL")
     add.add_argument(
+        "--network", choices=NETWORKS, help="the source network an integrator speaks for (required for integrators)"
+    )
+    add.add_argument(
         "--expires-days", dest="expires_days", type=float, help="days the token is valid (default GRIDFLOW_TOKEN_TTL_DAYS)"
     )
     add.add_argument(
@@ -251,6 +287,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=None)
     p.set_defaults(run=_simulate)
 
+    p = sub.add_parser("import", help="import a source network's export file (CSV in UTF-8 or GBK, or JSON Lines)")
+    p.add_argument("--network", required=True, choices=NETWORKS, help="the network whose export it is")
+    p.add_argument("file", help="the export file (.csv or .jsonl)")
+    p.add_argument("--encoding", default="auto", help="auto (UTF-8, else GBK), or a codec name such as gbk")
+    p.add_argument("--token", help="the network's integrator token (default: a day's token of import-<network>)")
+    p.add_argument("--url", help="the intake (default: GRIDFLOW_INTAKE_HOST/PORT)")
+    p.add_argument("--concurrency", type=int, default=32, help="records in flight at once")
+    p.set_defaults(run=_import)
+
     p = sub.add_parser("demo", help="the whole pipeline locally, fed by the simulator")
     p.add_argument("--rate", type=float, default=20.0, help="simulated reports per second")
     p.add_argument("--duration", type=float, default=0, help="seconds to run (0: until Ctrl-C)")
@@ -267,7 +312,7 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="the indicator table (综合评价) for a period, from ClickHouse")
     p.add_argument("--since", required=True, help="first day (YYYY-MM-DD, Asia/Shanghai) or an ISO time")
     p.add_argument("--until", required=True, help="last day, inclusive (YYYY-MM-DD) or an ISO time (exclusive)")
-    p.add_argument("--by", default="department", choices=["department", "town", "grid", "category", "day"])
+    p.add_argument("--by", default="department", choices=list(DIMENSIONS))
     p.add_argument("--format", default="table", choices=["table", "csv", "json", "xlsx"])
     p.add_argument("--out", type=Path, help="the .xlsx file (default: gridflow-report-<by>-<since>-<until>.xlsx)")
     p.add_argument("--as-of", dest="as_of", help="count as things stood then (default: now)")

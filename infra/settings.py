@@ -137,6 +137,12 @@ class Settings:
         "there is taken from the shipped set. Empty: the shipped files (routing/data).",
         "",
     )
+    networks_dir: str = _env(
+        "GRIDFLOW_NETWORKS_DIR",
+        "Folder with the district's own mapping tables of the source networks (<network>.yaml: grid and category "
+        "codes → unified ones); a file missing there is taken from the shipped set (producers/networks/data).",
+        "",
+    )
 
     # --- ClickHouse sink ----------------------------------------------------------
     sink_batch_rows: int = _env("GRIDFLOW_SINK_BATCH_ROWS", "Most rows in one ClickHouse insert.", 5000)

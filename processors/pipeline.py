@@ -23,6 +23,7 @@ from district import Registry
 from infra.settings import Settings
 from processors.clock import Clock
 from processors.lifecycle.context import Context
+from routing.merging import MergeRules
 from schemas import topics as spec
 from schemas.codec import ModelCodec
 
@@ -38,6 +39,8 @@ class Pipeline:
     classifier: ReportClassifier
     #: routing rules, calendar, confidence bound, departments: what the pure case logic needs
     context: Context
+    #: when a report is one more of an open case (routing/data/merge.yaml)
+    merge_rules: MergeRules
     reports: TopicT
     rejected: TopicT
     openings: TopicT
@@ -55,6 +58,12 @@ class Pipeline:
     case_table: Any
     #: action_id → the verdict given (schemas.case_flow.ActionVerdict as JSON): a retried action is answered again
     action_table: Any
+    #: "<town>:cell:<cell>" / "<town>:grid:<grid>" → the open cases filed there (processors.lifecycle.incidents)
+    candidates: Any
+    #: case_id → the merge decided for its report ({} for none), in the town's partition: a replay is answered alike
+    merge_decisions: Any
+    #: "<case>:<report case>" → reports it brought; "<case>:r:<reporter>" → links by that reporter (idempotent counts)
+    link_table: Any
     #: case_id → its events so far (schemas.case_event.CaseEvent as JSON, in seq order): GET /cases/{id}
     history_table: Any
     _alert_topics: dict[str, TopicT] = field(default_factory=dict)
@@ -62,10 +71,13 @@ class Pipeline:
     def each(self, topic: TopicT, name: str, handle: Callable[[Pipeline, Any], Awaitable[None]]) -> None:
         """Register the agent ``name``: ``handle`` on every record of ``topic``, one at a time, in order."""
 
-        @self.app.agent(topic, name=name)
         async def agent(stream):  # type: ignore[no-untyped-def]
             async for record in stream:
                 await handle(self, record)
+
+        # Faust's logs and supervisor name an agent by its function: give it the agent's name.
+        agent.__name__ = agent.__qualname__ = name.replace("-", "_")
+        self.app.agent(topic, name=name)(agent)
 
     def alerts(self, department: str) -> TopicT:
         """The alert topic of ``department`` (made on first use)."""
@@ -95,6 +107,9 @@ TABLES = {
     "cases": "case_id → current case",
     "case-actions": "action_id → verdict",
     "case-history": "case_id → its events",
+    "incident-candidates": "town and place → open cases",
+    "merge-decisions": "case_id → merged into",
+    "case-links": "case and report case → linked",
 }
 
 
@@ -110,7 +125,14 @@ def internal_topics(settings: Settings) -> list[tuple[str, dict[str, str], int]]
     return topics + [(f"{settings.worker_id}-__assignor-__leader", compact, 1)]
 
 
-def build(settings: Settings, clock: Clock, registry: Registry, classifier: ReportClassifier, context: Context) -> Pipeline:
+def build(
+    settings: Settings,
+    clock: Clock,
+    registry: Registry,
+    classifier: ReportClassifier,
+    context: Context,
+    merge_rules: MergeRules,
+) -> Pipeline:
     """Create the Faust app and declare its topics and tables (the worker registers the agents)."""
     worker_dir = settings.home / "faust" / f"{settings.worker_id}-{settings.worker_web_port}"
     worker_dir.mkdir(parents=True, exist_ok=True)
@@ -167,4 +189,8 @@ def build(settings: Settings, clock: Clock, registry: Registry, classifier: Repo
         case_table=table("cases"),
         action_table=table("case-actions"),
         history_table=table("case-history"),
+        candidates=table("incident-candidates"),
+        merge_decisions=table("merge-decisions"),
+        link_table=table("case-links"),
+        merge_rules=merge_rules,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from faust.worker import Worker
 
@@ -18,6 +19,7 @@ from processors.consumers.webhooks import Webhooks, load_webhooks
 from processors.lifecycle.context import Context
 from processors.pipeline import build, internal_topics
 from routing import load_routing
+from routing.merging import MERGE_FILE, load_merge_rules
 from schemas.migrate import apply
 from schemas.topics import declared
 
@@ -46,7 +48,9 @@ def run_worker(settings: Settings) -> None:
         min_confidence=settings.classifier_min_confidence,
         departments=departments,
     )
-    pipeline = build(settings, SystemClock(settings.clock_offset_s), registry, classifier, context)
+    own_merge = Path(settings.routing_dir) / MERGE_FILE if settings.routing_dir else None
+    merge_rules = load_merge_rules(own_merge if own_merge and own_merge.is_file() else None, taxonomy=rules.taxonomy)
+    pipeline = build(settings, SystemClock(settings.clock_offset_s), registry, classifier, context, merge_rules)
     for register in AGENTS:
         register(pipeline)
     sink = ClickHouseSink(settings).start()

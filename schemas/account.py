@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from schemas.vocabulary import DEPARTMENT_CODE, TOWN_CODE, Role
+from schemas.vocabulary import DEPARTMENT_CODE, TOWN_CODE, Role, SourceNetwork
 
 
 class Account(BaseModel):
@@ -33,6 +33,9 @@ class Account(BaseModel):
     revoked_at: datetime | None = Field(default=None, description="Set by `gridflow users revoke`")
     password_hash: str | None = Field(default=None, description="scrypt hash for the sign-in page (登录密码); never the password")
     session: bool = Field(default=False, description="A short-lived token made by signing in, not by an admin")
+    network: SourceNetwork | None = Field(
+        default=None, description="For an integrator: the one source network it speaks for (接入网络)"
+    )
 
     def usable(self, now: datetime) -> str | None:
         """None if the token may be used at ``now``; else why not (``revoked`` or ``expired``)."""

@@ -17,7 +17,9 @@ class DepartmentAlert(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     alert_id: str = Field(description="`<case_id>:<seq>:<department>`, so a re-sent alert is recognised")
-    kind: str = Field(default="dispatch", description="dispatch (派遣) or escalation (督办)")
+    kind: str = Field(
+        default="dispatch", description="dispatch (派遣), escalation (督办) or update (又有人反映: one more report)"
+    )
     escalation: str | None = Field(default=None, description="For an escalation: clock:level, e.g. sign:1")
     case_id: UUID
     case_no: str = Field(pattern=CASE_NUMBER)
@@ -35,3 +37,4 @@ class DepartmentAlert(BaseModel):
     sign_deadline: datetime | None = Field(default=None, description="签收时限 of the lead (None for triage)")
     resolve_deadline: datetime | None = Field(default=None, description="办结时限 of the lead")
     triage_reason: str | None = Field(default=None, description="For the command centre: why it needs a person")
+    report_count: int = Field(default=1, ge=1, description="Reports of this incident so far (又有 N 人反映)")

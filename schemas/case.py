@@ -8,7 +8,7 @@ ClickHouse (``cases``), versioned by ``seq`` so that a deduplicated read
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -44,7 +44,9 @@ class Case(BaseModel):
     title: str
     description: str
     reporter_id: str
-    reporter_phone: str = personal("phone", description="回访电话; full only in the case state, masked elsewhere")
+    reporter_phone: str | None = personal(
+        "phone", default=None, description="回访电话; full only in the case state, masked elsewhere"
+    )
     state: CaseState
     lead_department: Annotated[str, Field(pattern=DEPARTMENT_CODE)] | None = None
     received_at: datetime
@@ -87,3 +89,14 @@ class Case(BaseModel):
     sign_met: bool | None = Field(default=None, description="Signed by its sign deadline (None until signed)")
     resolve_met: bool | None = Field(default=None, description="Latest resolve by the current resolve deadline")
     return_count: int = Field(default=0, ge=0, description="退回 count")
+    # Added by migration 0010 (source networks, 一事多报).
+    report_count: int = Field(default=1, ge=1, description="Reports of this incident: its own and every one linked")
+    reporter_count: int = Field(default=1, ge=1, description="Independent reporters among them (a signal)")
+    merge_evidence: dict[str, Any] | None = Field(
+        default=None, description="For a report merged into another case: why (rule, metres, minutes, text)"
+    )
+    source_event_id: str | None = Field(default=None, description="The network's own event id of its report")
+    mapping_note: str | None = Field(default=None, description="A network's code that did not map (hence triage)")
+    original_payload: dict[str, Any] | None = personal(
+        "payload", default=None, description="The network's event as it came: for the command centre only"
+    )

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal, Union
+from typing import Annotated, Any, Literal, Union
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, RootModel, Tag
 
 from schemas.report import AcceptedReport
 from schemas.vocabulary import (
@@ -19,6 +19,7 @@ from schemas.vocabulary import (
     Category,
     Role,
     Severity,
+    SourceNetwork,
 )
 
 
@@ -40,10 +41,11 @@ UNKNOWN_TOWN = "XX"
 
 
 class CaseOpening(BaseModel):
-    """A new report that needs a case number (立案编号), keyed by its town."""
+    """A new report that needs a case number (立案编号) — or joins an open case (一事多报) — keyed by its town."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    kind: Literal["opening"] = "opening"
     case_id: UUID
     town: str = Field(pattern=r"^[A-Z]{2}$", description="Town code, or XX when the place is not known")
     day: str = Field(pattern=r"^\d{8}$", description="Asia/Shanghai day of receipt, YYYYMMDD")
@@ -55,14 +57,82 @@ class CaseOpening(BaseModel):
     report: AcceptedReport
 
 
+class CandidateGone(BaseModel):
+    """A case left the open set (closed, rejected, merged): new reports no longer join it. Keyed by its town."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["gone"] = "gone"
+    town: str = Field(pattern=r"^[A-Z]{2}$")
+    case_id: UUID
+
+
+def _opening_kind(value: Any) -> str:
+    # Openings written before ``kind`` existed carry none: they are openings.
+    return str(value.get("kind", "opening") if isinstance(value, dict) else getattr(value, "kind", "opening"))
+
+
+class OpeningCommand(
+    RootModel[
+        Annotated[
+            Union[Annotated[CaseOpening, Tag("opening")], Annotated[CandidateGone, Tag("gone")]],
+            Discriminator(_opening_kind),
+        ]
+    ]
+):
+    """Anything on the case-openings topic: a report to number or merge, or a case no longer open."""
+
+
+class MergeLink(BaseModel):
+    """Which open case a report joins, and the evidence (shown to the clerk)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    case_id: UUID = Field(description="The case the report joins")
+    evidence: dict[str, Any] = Field(description="rule, metres, minutes, text_similarity, summary")
+
+
 class OpenCommand(BaseModel):
-    """The command to open a numbered case, keyed by case id (立案)."""
+    """The command to open a numbered case, keyed by case id (立案) — already merged into another, if ``merge``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: Literal["open"] = "open"
     case_no: str = Field(pattern=CASE_NUMBER)
     opening: CaseOpening
+    merge: MergeLink | None = Field(default=None, description="一事多报: the open case this report is one more of")
+
+
+class LinkCommand(BaseModel):
+    """Tell a case that one more report (or a merged case with its reports) is about its incident; keyed by case id."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["link"] = "link"
+    case_id: UUID = Field(description="The surviving case")
+    report_case_id: UUID = Field(description="The case of the joining report (state merged)")
+    report_id: UUID
+    source: SourceNetwork
+    reporter_id: str
+    occurred_at: datetime
+    reports: int = Field(default=1, ge=1, description="Reports it brings: 1, or a merged case's own count")
+    reporters: int = Field(default=1, ge=0, description="Independent reporters it brings")
+    evidence: dict[str, Any] = Field(default_factory=dict)
+    at: datetime
+
+
+class UnlinkCommand(BaseModel):
+    """Tell a case that a report split off it (拆分), keyed by case id."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["unlink"] = "unlink"
+    case_id: UUID
+    report_case_id: UUID
+    report_id: UUID
+    reporter_id: str
+    reports: int = Field(default=1, ge=1)
+    at: datetime
 
 
 class CaseActionRequest(BaseModel):
@@ -128,8 +198,26 @@ class ActionVerdict(BaseModel):
     seq: int | None = None
 
 
-class CaseCommand(RootModel[Annotated[Union[OpenCommand, ActionCommand, EscalationCheck], Field(discriminator="kind")]]):
-    """Anything on the case-commands topic: an open, an action or a deadline check, told apart by ``kind``."""
+class DetachCommand(BaseModel):
+    """A merged report's case must stand alone after all: the case it joined had closed meanwhile. Keyed by case id."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["detach"] = "detach"
+    case_id: UUID = Field(description="The merged report's own case")
+    reason: str = Field(max_length=500)
+    at: datetime
+
+
+class CaseCommand(
+    RootModel[
+        Annotated[
+            Union[OpenCommand, ActionCommand, EscalationCheck, LinkCommand, UnlinkCommand, DetachCommand],
+            Field(discriminator="kind"),
+        ]
+    ]
+):
+    """Anything on the case-commands topic: an open, an action, a deadline check, a report joining or leaving."""
 
 
 class RejectedReport(BaseModel):

@@ -6,7 +6,7 @@ and ``row()`` turns a record into the values an insert sends. Both follow the
 same rules:
 
 * a nested model is flattened (``location`` → ``location_lat`` …);
-* an optional field is ``Nullable``; enums are their ``String`` value;
+* an optional field is ``Nullable``; enums and literals are their ``String`` value;
 * a personal field is stored masked, under ``<name>_masked``;
 * datetimes are ``DateTime`` in UTC (the Debian 18.16 server has no DateTime64);
 * a free-form dict is a JSON ``String``.
@@ -48,7 +48,7 @@ def _non_negative(info: Any) -> bool:
 
 
 def _scalar_type(tp: Any, unsigned: bool = False) -> str:
-    if isinstance(tp, type) and issubclass(tp, Enum):
+    if (isinstance(tp, type) and issubclass(tp, Enum)) or typing.get_origin(tp) is typing.Literal:
         return "String"
     if tp is bool:
         return "UInt8"

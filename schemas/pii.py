@@ -25,7 +25,12 @@ def mask_phone(phone: str | None) -> str:
     return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
 
 
-MASKERS = {"phone": mask_phone}
+def withhold(value: Any) -> str:
+    """A whole personal document (a network's original payload): nothing of it leaves the case state."""
+    return ""
+
+
+MASKERS = {"phone": mask_phone, "payload": withhold}
 
 
 def personal_fields(model: type[BaseModel]) -> dict[str, str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import (
@@ -58,8 +58,11 @@ class Report(BaseModel):
         default=None, description="网格编号, e.g. XL-02-03; give it or `location`"
     )
     location: Point | None = Field(default=None, description="Where it happened, if no grid is given")
-    reporter_phone: str = personal(
-        "phone", pattern=PHONE, description="回访电话 call-back phone (personal information; masked downstream)"
+    reporter_phone: str | None = personal(
+        "phone",
+        default=None,
+        pattern=PHONE,
+        description="回访电话 call-back phone (personal information; masked downstream); often absent from networks",
     )
     category_hint: Category | None = Field(default=None, description="类别 as the reporter sees it")
     title: str = Field(min_length=2, max_length=100, description="标题")
@@ -75,7 +78,9 @@ class Report(BaseModel):
 
     @model_validator(mode="after")
     def _has_a_place(self) -> "Report":
-        if self.grid_id is None and self.location is None:
+        # A grid worker always knows where he stands; a network's event may name
+        # no place the registry knows (a 12345 caller's vague address): it waits in triage.
+        if self.source is SourceNetwork.MOBILE and self.grid_id is None and self.location is None:
             # Raised against grid_id so the 422 names a field the form can highlight.
             error = PydanticCustomError("missing_place", "give grid_id or location (需提供网格编号或坐标)")
             raise ValidationError.from_exception_data(
@@ -89,23 +94,78 @@ class Report(BaseModel):
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+class NetworkOrigin(BaseModel):
+    """What a source network's event adds to the unified report it became (多网合一)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    event_id: str = Field(min_length=1, max_length=64, description="The network's own event id (its idempotency key)")
+    subcategory_hint: str | None = None
+    mapping_note: str | None = Field(default=None, max_length=500)
+    payload: dict[str, Any] = Field(description="The event as the network sent it")
+
+    def stamps(self) -> dict[str, Any]:
+        """The AcceptedReport fields this origin sets."""
+        return dict(
+            source_event_id=self.event_id,
+            subcategory_hint=self.subcategory_hint,
+            mapping_note=self.mapping_note,
+            original_payload=self.payload,
+        )
+
+
+def fingerprint(report: Report, origin: NetworkOrigin | None = None) -> str:
+    """The fingerprint a repeat is compared by: the body's, and for a network's event its payload too.
+
+    So a network resending its event with any field changed — even one that
+    maps to nothing in the unified report — is a conflict, not a repeat.
+    """
+    if origin is None:
+        return report.fingerprint()
+    canonical = json.dumps(
+        {"report": report.model_dump(mode="json"), "payload": origin.payload}, sort_keys=True, ensure_ascii=False
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
 class AcceptedReport(Report):
     """A report the intake accepted and wrote to Kafka (acks=all)."""
 
     reporter_id: str = Field(min_length=1, max_length=64, description="Account id from the bearer token")
     reporter_role: Role = Field(description="Role of that account")
     received_at: datetime = Field(description="Server time of acceptance (UTC)")
-    fingerprint_sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="Report.fingerprint() of the body")
+    fingerprint_sha256: str = Field(
+        pattern=r"^[0-9a-f]{64}$", description="Report.fingerprint() of the body (with the network's payload, if any)"
+    )
+    # Added by migration 0008 (source networks): set by the intake from a network's own event, never by a body.
+    source_event_id: str | None = Field(default=None, max_length=64, description="The network's own event id")
+    subcategory_hint: str | None = Field(default=None, max_length=64, description="小类 as the network's code maps")
+    mapping_note: str | None = Field(
+        default=None, max_length=500, description="Which of the network's codes did not map: the case waits in triage"
+    )
+    original_payload: dict[str, Any] | None = personal(
+        "payload", default=None, description="The network's event as it came (names, phones): the command centre's only"
+    )
 
     @classmethod
-    def stamp(cls, report: Report, *, reporter_id: str, reporter_role: Role, received_at: datetime) -> "AcceptedReport":
-        """The report with the server's stamps added."""
+    def stamp(
+        cls,
+        report: Report,
+        *,
+        reporter_id: str,
+        reporter_role: Role,
+        received_at: datetime,
+        origin: NetworkOrigin | None = None,
+    ) -> "AcceptedReport":
+        """The report with the server's stamps added (and, for a network's event, where it came from)."""
+        extra = origin.stamps() if origin is not None else {}
         return cls(
             **report.model_dump(),
             reporter_id=reporter_id,
             reporter_role=reporter_role,
             received_at=received_at,
-            fingerprint_sha256=report.fingerprint(),
+            fingerprint_sha256=fingerprint(report, origin),
+            **extra,
         )
 
     def body(self) -> Report:

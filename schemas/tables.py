@@ -5,6 +5,7 @@ from __future__ import annotations
 from schemas.case import Case
 from schemas.case_event import CaseEvent
 from schemas.clickhouse import Table
+from schemas.dead_letter import RejectedEvent
 from schemas.report import AcceptedReport
 from schemas.webhook import WebhookDelivery
 
@@ -21,4 +22,7 @@ CASE_EVENTS = Table("case_events", CaseEvent)
 #: The webhook delivery log, one row per (alert_id, attempt).
 WEBHOOK_DELIVERIES = Table("webhook_deliveries", WebhookDelivery)
 
-ALL = (REPORTS, CASES, CASE_VERSIONS, CASE_EVENTS, WEBHOOK_DELIVERIES)
+#: Network events refused at import (bad lines), one row per (network, file, line, digest).
+REJECTED_EVENTS = Table("rejected_events", RejectedEvent)
+
+ALL = (REPORTS, CASES, CASE_VERSIONS, CASE_EVENTS, WEBHOOK_DELIVERIES, REJECTED_EVENTS)

@@ -11,7 +11,8 @@ from schemas.account import Account
 from schemas.alert import DepartmentAlert
 from schemas.case import Case
 from schemas.case_event import CaseEvent
-from schemas.case_flow import ActionVerdict, CaseCommand, CaseOpening, RejectedReport
+from schemas.case_flow import ActionVerdict, CaseCommand, OpeningCommand, RejectedReport
+from schemas.dead_letter import RejectedEvent
 from schemas.report import AcceptedReport
 from schemas.webhook import WebhookDelivery
 
@@ -31,7 +32,9 @@ REPORTS = TopicSpec("reports", AcceptedReport, "report_id", "Reports the intake 
 REPORTS_REJECTED = TopicSpec(
     "reports.rejected", RejectedReport, "report_id", "Dead letters: reports refused by the processors, with the reason."
 )
-CASE_OPENINGS = TopicSpec("case-openings", CaseOpening, "town", "New reports waiting for a case number.")
+CASE_OPENINGS = TopicSpec(
+    "case-openings", OpeningCommand, "town", "New reports waiting for a case number (or to join an open case); cases no longer open."
+)
 CASE_COMMANDS = TopicSpec(
     "case-commands", CaseCommand, "case_id", "Opens and actions for the case agent (one writer per case, in order)."
 )
@@ -50,13 +53,19 @@ ACCOUNTS = TopicSpec(
     "Accounts and their token hashes; compacted, so the latest record per token wins.",
     config={"cleanup.policy": "compact"},
 )
+NETWORK_EVENTS_REJECTED = TopicSpec(
+    "network-events.rejected",
+    RejectedEvent,
+    "network:file:line",
+    "Dead letters: network events that could not be read (an import's bad lines), with the reason and their bytes.",
+)
 #: ``alerts.<DEPARTMENT>``: one topic per department (派遣通知).
 ALERTS_PREFIX = "alerts."
 ALERTS_RECORD = DepartmentAlert
 
 ALL = (
     REPORTS, REPORTS_REJECTED, CASE_OPENINGS, CASE_COMMANDS, CASE_REPLIES, CASE_EVENTS, CASES, ACCOUNTS,
-    WEBHOOK_DELIVERIES,
+    WEBHOOK_DELIVERIES, NETWORK_EVENTS_REJECTED,
 )  # fmt: skip
 
 

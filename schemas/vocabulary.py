@@ -46,6 +46,10 @@ class SourceNetwork(str, Enum):
     HOTLINE = "hotline12345"  # 12345 热线
 
 
+#: the networks that feed gridflow through an integrator: every one but gridflow's own phone form
+INTEGRATED_NETWORKS: tuple[SourceNetwork, ...] = tuple(n for n in SourceNetwork if n is not SourceNetwork.MOBILE)
+
+
 class Datum(str, Enum):
     """Geodetic datum of a point (坐标系)."""
 
@@ -120,6 +124,9 @@ class CaseEventType(str, Enum):
     NOTE = "note"  # 备注 (lead, co-handler or command centre)
     PART_DONE = "part_done"  # 协办完成 (a co-handler's part)
     RESOLVED_ON_SPOT = "resolved_on_spot"  # 自行处置 (the grid worker fixed it himself)
+    LINKED = "linked"  # 又有人反映: another report of the same incident joined the case (一事多报)
+    UNLINKED = "unlinked"  # a report split off the case (拆分)
+    SPLIT = "split"  # 拆分: this report, wrongly merged, became a case of its own
 
 
 class CaseAction(str, Enum):
@@ -142,6 +149,7 @@ class CaseAction(str, Enum):
     ESCALATE = "escalate"  # 督办
     NOTE = "note"  # 备注
     PART_DONE = "part_done"  # 协办完成
+    SPLIT = "split"  # 拆分: a wrongly merged report becomes its own case (on the merged report's case)
 
 
 class Role(str, Enum):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 import uuid
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from kafka import KafkaConsumer
 
 from accounts.directory import add_account
 from district import load_registry
@@ -20,8 +22,8 @@ from infra.kafka import ensure_topics
 from infra.settings import Settings
 from processors.pipeline import internal_topics
 from schemas.migrate import apply
-from schemas.topics import declared
-from schemas.vocabulary import Role
+from schemas.topics import alerts_topic, declared
+from schemas.vocabulary import INTEGRATED_NETWORKS, Role, SourceNetwork
 
 
 @dataclass
@@ -112,11 +114,16 @@ def _ready(p: Pipeline, workers: int) -> None:
     p.tokens = {
         "worker": add_account(settings, "wgy-xl-01", Role.GRID_WORKER, town="XL"),
         "worker2": add_account(settings, "wgy-dh-01", Role.GRID_WORKER, town="DH"),
-        "integrator": add_account(settings, "net-12345", Role.INTEGRATOR),
+        "integrator": add_account(settings, "net-12345", Role.INTEGRATOR, network=SourceNetwork.HOTLINE),
         "centre": add_account(settings, "zx-duty", Role.COMMAND_CENTRE),
         "staff": add_account(settings, "cg-01", Role.DEPARTMENT_STAFF, department="CG"),
         "admin": add_account(settings, "admin", Role.ADMIN),
     }
+    # One integrator per other network, by its name (the 12345 one is "integrator" above too).
+    p.tokens[SourceNetwork.HOTLINE.value] = p.tokens["integrator"]
+    for network in INTEGRATED_NETWORKS:
+        if network is not SourceNetwork.HOTLINE:
+            p.tokens[network.value] = add_account(settings, f"net-{network.value}", Role.INTEGRATOR, network=network)
     services.wait_until(services.intake_ready(settings), 120, "intake")
     for i in range(workers):
         services.wait_until(services.worker_ready(settings, i), 120, f"worker {i}")
@@ -150,3 +157,30 @@ def wait_for_state(client: httpx.Client, report_id: str, state: str, timeout: fl
                 return last
         time.sleep(0.3)
     raise AssertionError(f"report {report_id} never reached {state}; last answer {last}")
+
+
+class Alerts:
+    """Reads departments' alert topics from the beginning."""
+
+    def __init__(self, settings: Settings, departments: set[str]) -> None:
+        self.consumer = KafkaConsumer(
+            *[settings.topic(alerts_topic(d)) for d in sorted(departments)],
+            bootstrap_servers=settings.bootstrap,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            group_id=None,
+            consumer_timeout_ms=1000,
+        )
+        self.prefix = settings.topic(alerts_topic(""))
+        self.seen: list[dict[str, Any]] = []
+
+    def wait_for(self, predicate: Any, timeout: float = 90.0) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for msg in self.consumer:
+                alert = json.loads(msg.value)
+                alert["_topic"] = msg.topic[len(self.prefix):]
+                self.seen.append(alert)
+            if predicate(self.seen):
+                return self.seen
+        raise AssertionError(f"alerts never matched; seen {[(a['_topic'], a['case_no']) for a in self.seen]}")

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from classifier import ReportClassifier
 from district import Registry, place_report
-from processors.lifecycle.decide import classification_of
+from processors.lifecycle.decide import classification_of, report_text
 from schemas.case_flow import UNKNOWN_TOWN, CaseOpening, RejectedReport
 from schemas.report import AcceptedReport
 
@@ -96,13 +96,7 @@ def opening_for(report: AcceptedReport, registry: Registry, classifier: ReportCl
             report_text(report),
             report.category_hint.value if report.category_hint else None,
             report.severity_hint.value if report.severity_hint else None,
+            report.subcategory_hint,
         ),
         report=report,
     )
-
-
-def report_text(report: AcceptedReport) -> str:
-    """The text the classifier reads: the title (the worker's own summary) and the description."""
-    if report.description.startswith(report.title):
-        return report.description
-    return f"{report.title}。{report.description}"

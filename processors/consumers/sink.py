@@ -37,8 +37,9 @@ from processors.consumers.loop import (
 from schemas import tables, topics
 from schemas.case import Case
 from schemas.case_event import CaseEvent
-from schemas.case_flow import CaseOpening
+from schemas.case_flow import CaseOpening, OpeningCommand
 from schemas.clickhouse import Table, row
+from schemas.dead_letter import RejectedEvent
 from schemas.migrate import apply
 from schemas.webhook import WebhookDelivery
 
@@ -46,20 +47,27 @@ logger = logging.getLogger(__name__)
 
 RowsOf = Callable[[bytes], Iterable[dict[str, Any]]]
 
+def _report_rows(raw: bytes) -> list[dict[str, Any]]:
+    """The report of an opening (the topic also says when a case stops taking new reports: no row)."""
+    opening = OpeningCommand.model_validate_json(raw).root
+    return [row(opening.report, case_id=opening.case_id)] if isinstance(opening, CaseOpening) else []
+
+
 def _case_rows(raw: bytes) -> list[dict[str, Any]]:
     return [row(Case.model_validate_json(raw))]
 
 
 #: topic → the tables it feeds, each with how one message becomes rows
 WIRING: dict[str, tuple[tuple[Table, RowsOf], ...]] = {
-    topics.CASE_OPENINGS.name: (
-        (tables.REPORTS, lambda raw: [row((o := CaseOpening.model_validate_json(raw)).report, case_id=o.case_id)]),
-    ),
+    topics.CASE_OPENINGS.name: ((tables.REPORTS, _report_rows),),
     # The current case (FINAL keeps the latest) and every version of it (as-of indicators).
     topics.CASES.name: ((tables.CASES, _case_rows), (tables.CASE_VERSIONS, _case_rows)),
     topics.CASE_EVENTS.name: ((tables.CASE_EVENTS, lambda raw: [row(CaseEvent.model_validate_json(raw))]),),
     topics.WEBHOOK_DELIVERIES.name: (
         (tables.WEBHOOK_DELIVERIES, lambda raw: [row(WebhookDelivery.model_validate_json(raw))]),
+    ),
+    topics.NETWORK_EVENTS_REJECTED.name: (
+        (tables.REJECTED_EVENTS, lambda raw: [row(RejectedEvent.model_validate_json(raw))]),
     ),
 }
 

@@ -125,6 +125,7 @@ RULES: dict[CaseAction, Rule] = {
     CaseAction.REJECT: Rule(BEFORE_SIGN, frozenset({_Z}), needs=_reason),
     CaseAction.MERGE: Rule(BEFORE_SIGN, frozenset({_Z}), needs=_merge),
     CaseAction.ASSIGN: Rule(frozenset({CaseState.TRIAGE}), frozenset({_Z}), needs=_assign),
+    CaseAction.SPLIT: Rule(frozenset({CaseState.MERGED}), frozenset({_Z})),
     CaseAction.REQUEST_EXTENSION: Rule(WORKING, frozenset({_L}), _all(_not_suspended, _no_pending), _extension),
     CaseAction.REQUEST_SUSPENSION: Rule(WORKING, frozenset({_L}), _all(_not_suspended, _no_pending), _reason),
     CaseAction.APPROVE: Rule(WORKING, frozenset({_Z}), _pending),

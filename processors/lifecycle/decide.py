@@ -17,30 +17,47 @@ from classifier import ReportClassifier
 from district import Registry
 from routing import Dispatch, RuleSet, route, triage
 from schemas.case_flow import Classification
+from schemas.report import AcceptedReport
 
 
 def classification_of(
-    classifier: ReportClassifier, text: str, category_hint: str | None, severity_hint: str | None = None
+    classifier: ReportClassifier,
+    text: str,
+    category_hint: str | None,
+    severity_hint: str | None = None,
+    subcategory_hint: str | None = None,
 ) -> Classification:
     """The classifier's answer for a report, as the record the case keeps.
 
     The reporter's severity hint can raise the severity, never lower it: a
     grid worker standing in front of the danger outranks the model, and a
-    P1 found by the danger words is not talked down.
+    P1 found by the danger words is not talked down. A network's code that
+    names a subcategory (城管's 0103 污水井盖) is taken when the classifier
+    agrees on the category: the network's code is more precise than words.
     """
     c = classifier.classify(text, category_hint=category_hint)
+    subcategory = c.subcategory
+    if subcategory_hint and category_hint and str(getattr(c.category, "value", c.category)) == category_hint:
+        subcategory = subcategory_hint
     words = c.signals.get("danger_words") or []
     severity, source = c.severity, str(c.signals.get("severity_source", "model"))
     if severity_hint is not None and severity_hint < severity:  # "P1" < "P3": more urgent
         severity, source = severity_hint, "hint"
     return Classification(
         category=c.category,
-        subcategory=c.subcategory,
+        subcategory=subcategory,
         severity=severity,
         confidence=round(min(1.0, max(0.0, float(c.confidence))), 4),
         severity_source=source,
         danger_words=[str(w) for w in words],
     )
+
+
+def report_text(report: AcceptedReport) -> str:
+    """The text the classifier (and the merge) reads: the title (the reporter's own summary) and the description."""
+    if report.description.startswith(report.title):
+        return report.description
+    return f"{report.title}。{report.description}"
 
 
 def plan_dispatch(

@@ -124,12 +124,18 @@ def event_for(
 
 
 def alert_for(
-    case: Case, event: CaseEvent, department: str, *, lead: bool, escalation: str | None = None
+    case: Case,
+    event: CaseEvent,
+    department: str,
+    *,
+    lead: bool,
+    escalation: str | None = None,
+    kind: str | None = None,
 ) -> DepartmentAlert:
     """The alert ``department`` receives; the phone masked (DESIGN "Personal information")."""
     return DepartmentAlert(
         alert_id=f"{case.case_id}:{event.seq}:{department}",
-        kind="escalation" if escalation else "dispatch",
+        kind=kind or ("escalation" if escalation else "dispatch"),
         escalation=escalation,
         case_id=case.case_id,
         case_no=case.case_no,
@@ -147,4 +153,5 @@ def alert_for(
         sign_deadline=case.sign_deadline if lead else None,
         resolve_deadline=case.resolve_deadline if lead else None,
         triage_reason=case.triage_reason,
+        report_count=case.report_count,
     )

@@ -13,11 +13,12 @@ from typing import Any, Callable
 
 from processors.lifecycle.context import Context
 from processors.lifecycle.dispatching import dispatch, event_for
+from processors.lifecycle.linking import split_off
 from processors.lifecycle.outcome import Applied
 from processors.lifecycle.returns import return_case
 from routing import TRIAGE_DEPARTMENT, Dispatch, route
 from schemas.case import Case
-from schemas.case_flow import ActionCommand
+from schemas.case_flow import ActionCommand, LinkCommand
 from schemas.vocabulary import CaseAction, CaseEventType, CaseState
 
 
@@ -107,7 +108,10 @@ def _reject(case: Case, action: ActionCommand, ctx: Context) -> Applied:
 
 
 def _merge_case(case: Case, action: ActionCommand, ctx: Context) -> Applied:
-    return _step(
+    """合并 by hand: this case and its reports join another; that case is told (it counts them)."""
+    assert action.merge_into is not None
+    evidence = {"rule": "manual", "summary": f"人工合并 ({action.actor_id})"}
+    merged = _step(
         case,
         action,
         CaseEventType.MERGED,
@@ -115,6 +119,20 @@ def _merge_case(case: Case, action: ActionCommand, ctx: Context) -> Applied:
         extra={"merge_into": str(action.merge_into)},
         state=CaseState.MERGED,
         merged_into=action.merge_into,
+        merge_evidence=evidence,
+    )
+    tell = LinkCommand(
+        case_id=action.merge_into, report_case_id=case.case_id, report_id=case.report_id, source=case.source,
+        reporter_id=case.reporter_id, occurred_at=case.received_at, reports=case.report_count,
+        reporters=case.reporter_count, evidence=evidence, at=action.at,
+    )  # fmt: skip
+    return Applied(merged.case, merged.events, merged.alerts, [tell])
+
+
+def _split(case: Case, action: ActionCommand, ctx: Context) -> Applied:
+    """拆分: a wrongly merged report becomes its own case, routed and alerted as new."""
+    return split_off(
+        case, action.at, ctx, actor_id=action.actor_id, actor_role=action.actor_role, details=_details(action)
     )
 
 
@@ -257,6 +275,7 @@ EFFECTS: dict[CaseAction, Callable[[Case, ActionCommand, Context], Applied]] = {
     CaseAction.REJECT: _reject,
     CaseAction.MERGE: _merge_case,
     CaseAction.ASSIGN: _assign_case,
+    CaseAction.SPLIT: _split,
     CaseAction.REQUEST_EXTENSION: _request("extension", CaseEventType.EXTENSION_REQUESTED),
     CaseAction.REQUEST_SUSPENSION: _request("suspension", CaseEventType.SUSPENSION_REQUESTED),
     CaseAction.APPROVE: _approve,

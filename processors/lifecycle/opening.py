@@ -10,7 +10,7 @@ from datetime import datetime
 
 from processors.lifecycle.decide import plan_dispatch
 from processors.lifecycle.dispatching import dispatch, event_for
-from routing import RuleSet, WorkingCalendar
+from routing import RuleSet, WorkingCalendar, triage
 from schemas.alert import DepartmentAlert
 from schemas.case import Case
 from schemas.case_event import CaseEvent
@@ -26,7 +26,12 @@ def open_case(
     calendar: WorkingCalendar,
     min_confidence: float,
 ) -> tuple[Case, list[CaseEvent], list[DepartmentAlert]]:
-    """Accept the case (案卷建立) and dispatch it per the routing rules: the case, its events, its alerts."""
+    """Accept the case (案卷建立) and dispatch it per the routing rules: the case, its events, its alerts.
+
+    A report handled on the spot is closed at once; one that joins an open
+    case (``command.merge``) is recorded as merged into it; one with a code
+    its network's table does not know waits in triage.
+    """
     opening = command.opening
     report = opening.report
     c = opening.classification
@@ -53,6 +58,9 @@ def open_case(
         received_at=report.received_at,
         accepted_at=at,
         updated_at=at,
+        source_event_id=report.source_event_id,
+        mapping_note=report.mapping_note,
+        original_payload=report.original_payload,
     )
     accepted = event_for(
         case,
@@ -77,7 +85,23 @@ def open_case(
             actor_id=report.reporter_id, actor_role=report.reporter_role,
         )
         return closed, [accepted, done], []
-    plan = plan_dispatch(c, town, rules, min_confidence)
+    if command.merge is not None:
+        # 一事多报: one more report of an open case's incident. Its own case keeps the
+        # report and the evidence, and is never dispatched; the open case is told.
+        merged = case.model_copy(
+            update=dict(seq=2, state=CaseState.MERGED, merged_into=command.merge.case_id,
+                        merge_evidence=command.merge.evidence)
+        )  # fmt: skip
+        joined = event_for(
+            merged, CaseEventType.MERGED, None, {"merge_into": str(command.merge.case_id), "automatic": True,
+                                                 **command.merge.evidence},
+        )  # fmt: skip
+        return merged, [accepted, joined], []
+    if report.mapping_note:
+        # A network's code that did not map: a person places or classifies it.
+        plan = triage(f"unmapped: {report.mapping_note}", sla=rules.sla.default(c.severity.value))
+    else:
+        plan = plan_dispatch(c, town, rules, min_confidence)
     case, dispatched, alerts = dispatch(
         case,
         plan,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from schemas.alert import DepartmentAlert
 from schemas.case import Case
 from schemas.case_event import CaseEvent
+from schemas.case_flow import LinkCommand, UnlinkCommand
 from schemas.vocabulary import CaseState
 
 
@@ -27,8 +28,14 @@ class Refusal:
 
 @dataclass(frozen=True)
 class Applied:
-    """What an action changed: the new case, its events in order, the alerts to send."""
+    """What an action changed: the new case, its events in order, the alerts to send, the commands it starts.
+
+    ``follow_ups`` are commands for other cases (a merged case tells the case
+    it joined; a split report tells the case it left), sent by the case
+    agent after the events, keyed by their own case.
+    """
 
     case: Case
     events: list[CaseEvent]
     alerts: list[DepartmentAlert] = field(default_factory=list)
+    follow_ups: list[LinkCommand | UnlinkCommand] = field(default_factory=list)

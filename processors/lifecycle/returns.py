@@ -43,7 +43,7 @@ def return_case(
         actor_id=action.actor_id,
         actor_role=action.actor_role,
     )
-    plan = plan_dispatch(_classification(case), case.town, rules, min_confidence, excluded=returned_by)
+    plan = plan_dispatch(classification_of_case(case), case.town, rules, min_confidence, excluded=returned_by)
     # A return restarts the dispatch clock (DESIGN "SLA clocks").
     redispatched, event, alerts = dispatch(
         after_return, plan, at=at, dispatch_clock_from=at, calendar=calendar, bare_codes=rules.units.town_units
@@ -51,7 +51,7 @@ def return_case(
     return Applied(redispatched, [returned, event], alerts)
 
 
-def _classification(case: Case) -> Classification:
+def classification_of_case(case: Case) -> Classification:
     """The classification the case was opened with (kept on the case)."""
     assert case.category is not None and case.severity is not None
     return Classification(

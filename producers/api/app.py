@@ -10,15 +10,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import asynccontextmanager
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any, AsyncIterator
 from uuid import UUID
-from weakref import WeakValueDictionary
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Response
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 import district
 import web
@@ -27,34 +26,30 @@ from accounts.policy import Permission, allowed, in_town_scope
 from district import load_registry
 from infra.settings import Settings
 from producers.api import errors
+from producers.api.acceptance import Acceptance, ReportReceipt
 from producers.api.auth import require
 from producers.api.cases import add_case_routes
 from producers.api.errors import ApiError, unavailable
 from producers.api.index import ReportIndex
 from producers.api.listings import add_listing_routes
 from producers.api.live import add_live_routes
+from producers.api.networks import add_network_routes
 from producers.api.photos import add_photo_routes
 from producers.api.redrive import Redrive
 from producers.api.sessions import add_session_routes
 from producers.api.verdicts import Verdicts
 from producers.api.worker_client import CaseReader, WorkersUnavailable
-from producers.api.writer import KafkaUnavailable, ReportWriter
+from producers.api.writer import ReportWriter
+from producers.networks.adapt import NetworkMaps, load_maps
 from schemas.account import Account
-from schemas.pii import mask_phone
-from schemas.report import AcceptedReport, Report
-from schemas.vocabulary import CaseState
+from schemas.report import Report
+from schemas.vocabulary import CaseState, Role
 
 logger = logging.getLogger(__name__)
+#: merged cases followed to the one that survives (a chain longer than this is a loop)
+MAX_MERGE_HOPS = 8
 #: the pages: login, the grid worker's form, the department console, the command centre
 WEB_DIR = Path(web.__file__).resolve().parent
-
-
-class ReportReceipt(BaseModel):
-    """受理回执: the report is safely in Kafka."""
-
-    report_id: UUID
-    status: CaseState
-    received_at: datetime
 
 
 class ReportStatus(BaseModel):
@@ -63,9 +58,11 @@ class ReportStatus(BaseModel):
     report_id: UUID
     state: CaseState
     received_at: datetime
-    case_id: UUID | None = None
+    case_id: UUID | None = Field(default=None, description="The case that handles it: after a merge, the surviving one")
     case_no: str | None = None
     department: str | None = None
+    report_case_id: UUID | None = Field(default=None, description="The report's own case (merged, if it was)")
+    merged_into: UUID | None = Field(default=None, description="The case its own case was merged into (一事多报)")
 
 
 class GridEntry(BaseModel):
@@ -106,8 +103,13 @@ def create_app(
     verdicts: Verdicts,
     settings: Settings,
     redrive: Redrive | None = None,
+    maps: NetworkMaps | None = None,
 ) -> FastAPI:
-    """The intake application; the caller owns the Kafka-facing parts passed in."""
+    """The intake application; the caller owns the Kafka-facing parts passed in.
+
+    ``maps``: the source networks' mapping tables (by default the shipped ones).
+    """
+    maps = maps or load_maps()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -135,7 +137,7 @@ def create_app(
     )
     app.state.directory = directory
     errors.install(app)
-    locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
+    acceptance = Acceptance(index, writer, cases)
 
     @app.post(
         "/api/v1/reports",
@@ -144,32 +146,24 @@ def create_app(
         responses={409: {"model": ErrorBody}, 422: {"model": ErrorBody}, 400: {"model": ErrorBody}},
         summary="上报事件 Submit a report",
     )
-    async def post_report(report: Report, account: Account = Depends(require(Permission.REPORT_CREATE))) -> ReportReceipt:
-        """Accept a report once Kafka acknowledged it; a repeat with the same body gets the same answer."""
-        if not index.ready:
-            raise unavailable("服务正在启动，请稍后重试")
-        key = str(report.report_id)
-        lock = locks.get(key)
-        if lock is None:
-            lock = locks[key] = asyncio.Lock()
-        async with lock:  # two copies of one report in flight: the second waits for the first
-            seen = index.get(key)
-            if seen is not None:
-                if seen.fingerprint == report.fingerprint() and seen.reporter_id == account.user_id:
-                    return ReportReceipt(report_id=report.report_id, status=CaseState.RECEIVED, received_at=seen.received_at)
+    async def post_report(
+        report: Report, response: Response, account: Account = Depends(require(Permission.REPORT_CREATE))
+    ) -> ReportReceipt:
+        """Accept a report once Kafka acknowledged it; a repeat with the same body gets the same answer.
+
+        An integrator speaks for its network: the report's ``source`` is its
+        network's (a body may name that network or none; another is a 403).
+        """
+        if account.role is Role.INTEGRATOR:
+            if "source" in report.model_fields_set and report.source is not account.network:
                 raise ApiError(
-                    409, "conflict", "该 report_id 已用于另一份不同的上报", field="report_id", report_id=key
-                )
-            accepted = AcceptedReport.stamp(
-                report, reporter_id=account.user_id, reporter_role=account.role, received_at=datetime.now(timezone.utc)
-            )
-            try:
-                await writer.write(accepted)
-            except KafkaUnavailable:
-                raise unavailable("消息队列暂不可用，上报未受理，请稍后重试") from None
-            index.remember(accepted)
-        logger.info("accepted report %s from %s (%s)", key, account.user_id, mask_phone(report.reporter_phone))
-        return ReportReceipt(report_id=report.report_id, status=CaseState.RECEIVED, received_at=accepted.received_at)
+                    403, "forbidden", f"该接入账号只能上报{account.network.value if account.network else '本网络'}的事件",
+                    field="source",
+                )  # fmt: skip
+            report = report.model_copy(update={"source": account.network})
+        done = await acceptance.accept(report, account)
+        response.headers.update(done.headers())
+        return done.receipt
 
     @app.get(
         "/api/v1/reports/{report_id}",
@@ -200,7 +194,8 @@ def create_app(
                 case = await cases.case(link["case_id"])
             except WorkersUnavailable:
                 case = None
-            status.case_id = UUID(link["case_id"])
+            status.case_id = status.report_case_id = UUID(link["case_id"])
+            case = await _surviving(case, status)
             if case is not None:
                 _town_check(account, case.get("town"))
                 status.state = CaseState(case["state"])
@@ -209,6 +204,22 @@ def create_app(
         elif seen is not None and seen.report is not None and seen.report.grid_id:
             _town_check(account, seen.report.grid_id[:2])
         return status
+
+    async def _surviving(case: dict[str, Any] | None, status: ReportStatus) -> dict[str, Any] | None:
+        """Follow a merged case to the case it was merged into (chains too): that is where the report stands."""
+        for _ in range(MAX_MERGE_HOPS):
+            if case is None or case.get("state") != CaseState.MERGED.value or not case.get("merged_into"):
+                return case
+            status.merged_into = status.merged_into or UUID(case["merged_into"])
+            try:
+                onward = await cases.case(case["merged_into"])
+            except WorkersUnavailable:
+                return case
+            if onward is None:
+                return case
+            status.case_id = UUID(onward["case_id"])
+            case = onward
+        return case
 
     grid_list = [
         GridEntry(
@@ -227,6 +238,7 @@ def create_app(
         """Every grid of the district registry (id, name, town, village)."""
         return grid_list
 
+    add_network_routes(app, acceptance, maps)
     add_case_routes(app, settings=settings, writer=writer, verdicts=verdicts, cases=cases)
     add_photo_routes(app, settings)
     add_session_routes(app, settings, directory)

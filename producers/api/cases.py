@@ -30,7 +30,7 @@ from producers.api.writer import KafkaUnavailable, ReportWriter
 from schemas.account import Account
 from schemas.case_flow import ActionCommand, CaseActionRequest
 from schemas.pii import mask_phone
-from schemas.vocabulary import Role
+from schemas.vocabulary import CaseEventType, Role
 
 _STATUS = {"forbidden": 403, "not_allowed": 409, "invalid": 422, "not_found": 404}
 _FIELD = re.compile(r"字段 (\w+)")
@@ -57,6 +57,30 @@ def can_read(account: Account, case: dict[str, Any]) -> bool:
         involved = {case.get("lead_department"), *case.get("co_handlers", []), *case.get("returned_by", [])}
         return account.department in involved
     return account.user_id == case.get("reporter_id")
+
+
+def reports_of(case: dict[str, Any], history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The reports of the case's incident (一事多报): its own, then each joined one with network, time and evidence.
+
+    From the case's history, so they are as current as the case; the count
+    (``report_count``) is exact even past the links the history keeps.
+    """
+    own = {"report_id": case.get("report_id"), "case_id": case.get("case_id"), "source": case.get("source"),
+           "at": case.get("received_at"), "merge": None}  # fmt: skip
+    joined: dict[str, dict[str, Any]] = {}
+    for event in history:
+        payload = event.get("payload") or {}
+        if event.get("type") == CaseEventType.LINKED.value:
+            joined[str(payload.get("report_case_id"))] = {
+                "report_id": payload.get("report_id"),
+                "case_id": payload.get("report_case_id"),
+                "source": payload.get("source"),
+                "at": payload.get("occurred_at"),
+                "merge": {k: payload.get(k) for k in ("rule", "metres", "minutes", "text_similarity", "summary")},
+            }
+        elif event.get("type") == CaseEventType.UNLINKED.value:
+            joined.pop(str(payload.get("report_case_id")), None)
+    return [own, *joined.values()]
 
 
 def add_case_routes(
@@ -127,6 +151,8 @@ def add_case_routes(
         if not can_read(account, case):
             raise ApiError(403, "forbidden", "无权查看此案件")
         if account.role is not Role.COMMAND_CENTRE:  # DESIGN "Personal information"
-            case["reporter_phone"] = mask_phone(case["reporter_phone"])
+            case["reporter_phone"] = mask_phone(case.get("reporter_phone"))
+            case["original_payload"] = None  # a network's event holds names and phones: the centre's only
         case["history"] = history or []
+        case["reports"] = reports_of(case, case["history"])
         return case

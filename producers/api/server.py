@@ -14,11 +14,14 @@ from producers.api.redrive import Redrive
 from producers.api.verdicts import Verdicts
 from producers.api.worker_client import CaseReader
 from producers.api.writer import ReportWriter
+from producers.networks.adapt import load_maps
 from schemas.topics import declared
 
 
 def build_app(settings: Settings):  # type: ignore[no-untyped-def]
     """The intake app wired to Kafka and the workers named in ``settings``."""
+    # Data first: a bad mapping table stops the intake here, naming file and line.
+    maps = load_maps(settings.networks_dir or None)
     index, writer, cases = ReportIndex(settings), ReportWriter(settings), CaseReader(settings)
     return create_app(
         directory=AccountDirectory(settings),
@@ -28,6 +31,7 @@ def build_app(settings: Settings):  # type: ignore[no-untyped-def]
         verdicts=Verdicts(settings),
         settings=settings,
         redrive=Redrive(settings, index, cases, writer),
+        maps=maps,
     )
 
 

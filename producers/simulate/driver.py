@@ -51,7 +51,7 @@ from accounts.directory import add_account
 from district import Registry, load_registry
 from infra.settings import Settings
 from producers.simulate.texts import ReportGenerator, SimulatedReport
-from schemas.vocabulary import Role, SourceNetwork
+from schemas.vocabulary import INTEGRATED_NETWORKS, Role, SourceNetwork
 
 logger = logging.getLogger(__name__)
 
@@ -103,22 +103,22 @@ class SimulationStats:
 
 @dataclass(frozen=True)
 class Tokens:
-    """Whose token posts which report: one grid worker per town, an integrator for the other networks."""
+    """Whose token posts which report: one grid worker per town, one integrator per other network."""
 
     by_town: dict[str, str]
-    integrator: str | None = None
+    integrators: dict[SourceNetwork, str] = field(default_factory=dict)
     single: str | None = None  # --token: every report with this one
 
     def for_report(self, report: SimulatedReport) -> str:
         if self.single is not None:
             return self.single
-        if report.source is not SourceNetwork.MOBILE and self.integrator is not None:
-            return self.integrator
+        if report.source in self.integrators:
+            return self.integrators[report.source]
         return self.by_town[report.town]
 
 
 def create_accounts(settings: Settings, registry: Registry) -> Tokens:
-    """The simulator's own accounts: ``sim-wgy-<TOWN>-01`` grid workers and ``sim-integrator-01``.
+    """The simulator's own accounts: ``sim-wgy-<TOWN>-01`` grid workers and ``sim-<network>-01`` integrators.
 
     Each run makes new tokens (an account is keyed by its token's hash, so
     the same user id again is the same person with a second token).
@@ -126,8 +126,10 @@ def create_accounts(settings: Settings, registry: Registry) -> Tokens:
     by_town = {
         t.code: add_account(settings, f"sim-wgy-{t.code}-01", Role.GRID_WORKER, town=t.code) for t in registry.towns
     }
-    integrator = add_account(settings, "sim-integrator-01", Role.INTEGRATOR)
-    return Tokens(by_town=by_town, integrator=integrator)
+    integrators = {
+        n: add_account(settings, f"sim-{n.value}-01", Role.INTEGRATOR, network=n) for n in INTEGRATED_NETWORKS
+    }
+    return Tokens(by_town=by_town, integrators=integrators)
 
 
 class Simulation:
@@ -391,8 +393,8 @@ def run_simulation(
     """Post realistic reports to the intake at ``rate`` per second for ``duration`` seconds (0: until ``stop``).
 
     Without ``token`` the simulator creates its own accounts (one grid
-    worker per town, one integrator for the reports relayed by other
-    networks); with one, every report is posted with it and comes from the
+    worker per town, one integrator for each other network, posting its
+    reports); with one, every report is posted with it and comes from the
     mobile form. ``url`` defaults to the intake of ``settings``. Returns the
     counts (module docstring); ``on_progress`` gets them every second.
     """

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from casework import SH, Worked, at
 
-from analytics.indicators import COLUMNS, case_rows, indicators
+from analytics.indicators import CASE_FIELDS, COLUMNS, case_rows, indicators
 from infra.clickhouse import EmbeddedEngine, ServerEngine
 from schemas import migrate
 from schemas.clickhouse import row
@@ -56,11 +56,11 @@ def _as_rows(cases: list[Worked]) -> list[dict[str, Any]]:
     out = []
     for w in cases:
         latest = [v for v in w.versions if v.updated_at <= AS_OF][-1]
-        source = {"lead": "lead_department", "grid": "grid_id"}
-        out.append({c: (str(latest.case_id) if c == "case_id" else getattr(latest, source.get(c, c)))
+        out.append({c: (str(latest.case_id) if c == "case_id" else getattr(latest, CASE_FIELDS.get(c, c)))
                     for c in COLUMNS})
         out[-1]["state"] = latest.state.value
         out[-1]["category"] = latest.category.value if latest.category else None
+        out[-1]["network"] = latest.source.value
     return out
 
 

@@ -82,7 +82,10 @@ def _check_shape(query: PanelQuery, columns: list[tuple[str, str]], rows: list[d
         times = [r["time"] for r in rows]
         assert times == sorted(times), f"{query.panel}: rows not in time order"
     elif query.panel_type == "table":
-        assert len(names) >= 2 and all(_numeric(t) for _, t in columns[1:]), (query.panel, columns)
+        # label columns first (a department; or a day and a network), then only figures
+        labels = next(i for i, (_, t) in enumerate(columns + [("", "UInt8")]) if _numeric(t))
+        figures = columns[labels:]
+        assert 1 <= labels <= 2 and figures and all(_numeric(t) for _, t in figures), (query.panel, columns)
     elif query.panel_type == "geomap":
         layer = _panel(query)["options"]["layers"][0]
         lookup, size = layer["location"]["lookup"], layer["config"]["size"]["field"]

@@ -44,20 +44,32 @@ INVALID_CHANGES: list[tuple[dict[str, Any], str]] = [
 ]
 
 
+def _distinct_places(rng: random.Random, count: int) -> list[tuple[Any, float, float]]:
+    """(grid, lat, lon) of ``count`` points 500 m apart or more: distinct incidents, which no merge joins."""
+    registry = load_registry()
+    step = 0.005  # about 500 m of latitude, 510 m of longitude here
+    places = []
+    for i in range(int((22.85 - 22.60) / step)):
+        for j in range(int((108.50 - 108.20) / step)):
+            lat, lon = 22.60 + (i + 0.5) * step, 108.20 + (j + 0.5) * step
+            grid = registry.locate(lat, lon)
+            if grid is not None:
+                places.append((grid, lat, lon))
+    assert len(places) >= count
+    return rng.sample(places, count)
+
+
 def _valid_bodies(rng: random.Random) -> list[dict[str, Any]]:
-    grids = load_registry().grids
     bodies = []
-    for i in range(UNIQUE):
-        grid = rng.choice(grids)
+    for i, (grid, lat, lon) in enumerate(_distinct_places(rng, UNIQUE)):
         if i % 3 == 0:  # a point instead of a grid id, half of them in GCJ-02
-            lat, lon = grid.centroid
             datum = "WGS-84"
             if i % 2:
                 lat, lon = wgs84_to_gcj02(lat, lon)
                 datum = "GCJ-02"
             place: dict[str, Any] = {"grid_id": None, "location": {"lat": lat, "lon": lon, "datum": datum}}
-        else:
-            place = {"grid_id": grid.grid_id}
+        else:  # the grid id, which placement goes by, and the point where it is (its own incident)
+            place = {"grid_id": grid.grid_id, "location": {"lat": lat, "lon": lon, "datum": "WGS-84"}}
         bodies.append(
             report_body(
                 **place,

@@ -13,12 +13,11 @@ from datetime import datetime, timezone
 from typing import Any
 
 import pytest
-from harness import report_body, start_pipeline, wait_for_state
-from kafka import KafkaConsumer
+from harness import Alerts, report_body, start_pipeline, wait_for_state
 
 from infra.kafka import producer
 from infra.settings import Settings
-from schemas.topics import CASE_COMMANDS, alerts_topic
+from schemas.topics import CASE_COMMANDS
 
 pytestmark = pytest.mark.integration
 
@@ -49,33 +48,6 @@ REPORTS: list[tuple[dict[str, Any], str, set[str]]] = [
         {"ZF-DH"},
     ),
 ]
-
-
-class Alerts:
-    """Reads departments' alert topics from the beginning."""
-
-    def __init__(self, settings: Settings, departments: set[str]) -> None:
-        self.consumer = KafkaConsumer(
-            *[settings.topic(alerts_topic(d)) for d in sorted(departments)],
-            bootstrap_servers=settings.bootstrap,
-            auto_offset_reset="earliest",
-            enable_auto_commit=False,
-            group_id=None,
-            consumer_timeout_ms=1000,
-        )
-        self.prefix = settings.topic(alerts_topic(""))
-        self.seen: list[dict[str, Any]] = []
-
-    def wait_for(self, predicate: Any, timeout: float = 90.0) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for msg in self.consumer:
-                alert = json.loads(msg.value)
-                alert["_topic"] = msg.topic[len(self.prefix):]
-                self.seen.append(alert)
-            if predicate(self.seen):
-                return self.seen
-        raise AssertionError(f"alerts never matched; seen {[(a['_topic'], a['case_no']) for a in self.seen]}")
 
 
 def _return(settings: Settings, case_id: str, department: str) -> None:

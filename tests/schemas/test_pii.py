@@ -26,7 +26,9 @@ def test_mask_phone(raw: str | None, shown: str) -> None:
 
 def test_personal_fields_are_declared_where_phones_live() -> None:
     assert personal_fields(Report) == {"reporter_phone": "phone"}
-    assert personal_fields(Case) == {"reporter_phone": "phone"}
+    # A network's original payload holds names and phones: withheld wherever it is stored.
+    assert personal_fields(AcceptedReport) == {"reporter_phone": "phone", "original_payload": "payload"}
+    assert personal_fields(Case) == {"reporter_phone": "phone", "original_payload": "payload"}
     # An alert has no field that could hold a full phone.
     assert "reporter_phone" not in DepartmentAlert.model_fields
 

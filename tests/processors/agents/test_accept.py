@@ -4,7 +4,8 @@ from datetime import datetime, timezone
 from uuid import UUID
 
 from district import load_registry, wgs84_to_gcj02
-from processors.agents.accept import case_id_for, opening_for, report_text, shanghai_day
+from processors.agents.accept import case_id_for, opening_for, shanghai_day
+from processors.lifecycle.decide import report_text
 from schemas.case_flow import UNKNOWN_TOWN
 from schemas.report import AcceptedReport, Point, Report
 from schemas.vocabulary import Category, Datum, Role, Severity

@@ -253,6 +253,7 @@ EXPECTED: dict[str, Expect] = {  # in the order allowed_actions lists them
     "reject": Expect(BEFORE_SIGN, (centre,), to=S.REJECTED),
     "merge": Expect(BEFORE_SIGN, (centre,), to=S.MERGED),
     "assign": Expect(frozenset({S.TRIAGE}), (centre,), to=S.DISPATCHED),
+    "split": Expect(frozenset({S.MERGED}), (centre,), to=S.DISPATCHED),
     "request_extension": Expect(WORKING, (lead,), free_to_ask),
     "request_suspension": Expect(WORKING, (lead,), free_to_ask),
     "approve": Expect(WORKING, (centre,), pending),

@@ -292,11 +292,13 @@ def test_stop_event_ends_an_endless_run_and_progress_is_reported() -> None:
     assert stats["accepted"] == stats["reports"] >= 30
 
 
-def test_run_simulation_creates_one_account_per_town_and_an_integrator(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_run_simulation_creates_one_account_per_town_and_one_integrator_per_network(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     created: list[tuple] = []
 
-    def fake_add_account(settings, user_id, role, department=None, town=None):
-        created.append((user_id, role.value, town))
+    def fake_add_account(settings, user_id, role, department=None, town=None, network=None):
+        created.append((user_id, role.value, town or (network.value if network else None)))
         return f"token-{user_id}"
 
     monkeypatch.setattr("producers.simulate.driver.add_account", fake_add_account)
@@ -304,17 +306,17 @@ def test_run_simulation_creates_one_account_per_town_and_an_integrator(monkeypat
     stats = run_simulation(Settings(), rate=200.0, duration=0.5, seed=1, transport=intake.transport())
     assert sorted(created) == sorted(
         [(f"sim-wgy-{t}-01", "grid_worker", t) for t in ("DH", "XL", "NJ", "BC")]
-        + [("sim-integrator-01", "integrator", None)]
+        + [(f"sim-{n}-01", "integrator", n) for n in ("comprehensive", "urban", "emergency", "environment", "hotline12345")]
     )
     assert stats["accepted"] == len(intake.seen) == stats["reports"] == 100
     used = Counter(intake.tokens)
-    assert "Bearer token-sim-integrator-01" in used
+    assert any(token.startswith("Bearer token-sim-") and "wgy" not in token for token in used)
     # a mobile report goes out under its town's grid worker
     for body, auth in zip(intake.requests, intake.tokens):
         if body["source"] == "mobile" and "grid_id" in body:
             assert auth == f"Bearer token-sim-wgy-{body['grid_id'][:2]}-01"
-        if body["source"] != "mobile":
-            assert auth == "Bearer token-sim-integrator-01"
+        if body["source"] != "mobile":  # under its own network's integrator
+            assert auth == f"Bearer token-sim-{body['source']}-01"
 
 
 def test_rate_must_be_positive() -> None:

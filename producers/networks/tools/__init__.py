@@ -1,0 +1,1 @@
+"""Tools that write the networks' data files (run by hand, output committed)."""
