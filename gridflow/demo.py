@@ -63,6 +63,13 @@ def _triaged_case(raw: bytes) -> str | None:
     return str(event.case_id) if event.type is CaseEventType.TRIAGED else None
 
 
+def _merged_case(raw: bytes) -> str | None:
+    """A report found to be one more of an open case (一事多报): its own case, merged on opening."""
+    event = CaseEvent.model_validate_json(raw)
+    automatic = event.type is CaseEventType.MERGED and event.payload.get("automatic")
+    return str(event.case_id) if automatic else None
+
+
 def _accepted_report(raw: bytes) -> str | None:
     return str(AcceptedReport.model_validate_json(raw).report_id)
 
@@ -124,7 +131,9 @@ def run_demo(settings: Settings, rate: float, duration: float, workers: int, wor
         accepted = DistinctCounter(settings, REPORTS.name, since, _accepted_report)
         dispatched = DistinctCounter(settings, CASE_EVENTS.name, since, _routed_case)
         triaged = DistinctCounter(settings, CASE_EVENTS.name, since, _triaged_case)
-        for counter in (accepted, dispatched, triaged):
+        merged = DistinctCounter(settings, CASE_EVENTS.name, since, _merged_case)
+        counters = (accepted, dispatched, triaged, merged)
+        for counter in counters:
             counter.tail.start()
         stop = threading.Event()
         stats: dict[str, Any] = {}
@@ -134,7 +143,10 @@ def run_demo(settings: Settings, rate: float, duration: float, workers: int, wor
 
         sim = threading.Thread(
             target=lambda: stats.update(
-                run_simulation(settings, rate=rate, duration=duration, url=intake_url, on_progress=progress, stop=stop)
+                run_simulation(
+                    settings, rate=rate, duration=duration, url=intake_url, on_progress=progress, stop=stop,
+                    network_formats=True,
+                )
             ),
             daemon=True,
         )
@@ -144,25 +156,32 @@ def run_demo(settings: Settings, rate: float, duration: float, workers: int, wor
         try:
             while sim.is_alive():
                 time.sleep(2)
-                say(_line(stats, len(accepted), len(dispatched), len(triaged), _safe_count(engine, settings, started)))
+                say(_line(stats, len(accepted), len(dispatched), len(triaged), len(merged),
+                          _safe_count(engine, settings, started)))  # fmt: skip
         except KeyboardInterrupt:
             stop.set()
             sim.join(30)
         say("模拟结束，等待流水线处理完毕 … (draining)")
         deadline = time.monotonic() + 120
+
+        def settled() -> int:
+            # every accepted report is a case: routed (dispatched or in triage), or merged into an open one
+            return len(dispatched.ids | merged.ids)
+
         ch = _safe_count(engine, settings, started)
-        while time.monotonic() < deadline and not (len(accepted) == len(dispatched) == ch):
+        while time.monotonic() < deadline and not (len(accepted) == settled() == ch):
             time.sleep(1)
             ch = _safe_count(engine, settings, started)
-        say(_line(stats, len(accepted), len(dispatched), len(triaged), ch))
-        agree = len(accepted) == len(dispatched) == ch
+        say(_line(stats, len(accepted), len(dispatched), len(triaged), len(merged), ch))
+        agree = len(accepted) == settled() == ch
         elapsed = max(float(stats.get("elapsed", 0)), 1e-9)
         say(
             f"{'一致 agree' if agree else '不一致 DISAGREE'}: accepted (Kafka)={len(accepted)} "
-            f"dispatched={len(dispatched)} clickhouse={ch}; simulator got {stats.get('accepted', 0)} 202s, "
+            f"dispatched or merged={settled()} clickhouse={ch}; simulator got {stats.get('accepted', 0)} 202s, "
             f"{stats.get('accepted', 0) / elapsed:.1f} accepted/s over {elapsed:.0f} s"
         )
-        for counter in (accepted, dispatched, triaged):
+        say(_per_network(engine, settings, started))
+        for counter in counters:
             counter.tail.stop()
         if work_for > 0:
             say(f"各部门继续办理 {work_for:.0f} 秒 … (departments keep working)")
@@ -210,9 +229,25 @@ def _safe_count(engine: ServerEngine, settings: Settings, since: float) -> int:
         return -1
 
 
-def _line(stats: dict[str, Any], accepted: int, dispatched: int, triaged: int, clickhouse: int) -> str:
+def _per_network(engine: ServerEngine, settings: Settings, started: float) -> str:
+    """Per source network: reports, merged into another case, sent to triage for a code its table lacks."""
+    try:
+        rows = engine.execute(
+            f"SELECT source, count(), countIf(state = 'merged'), countIf(isNotNull(mapping_note)) "
+            f"FROM {settings.clickhouse_database}.cases FINAL WHERE received_at >= toDateTime({int(started)}, 'UTC') "
+            "GROUP BY source ORDER BY source"
+        )
+    except Exception as exc:  # ClickHouse unreachable at the very end: say so, the rest of the summary stands
+        return f"各网络 per network: ClickHouse 暂不可用 ({exc})"
+    lines = ["各网络 per network          受理 reports   合并 merged   未知编码 unmapped"]
+    lines += [f"  {source:24s} {int(n):8d} {int(m):12d} {int(u):14d}" for source, n, m, u in rows]
+    return "\n".join(lines)
+
+
+def _line(stats: dict[str, Any], accepted: int, dispatched: int, triaged: int, merged: int, clickhouse: int) -> str:
     return (
         f"[{stats.get('elapsed', 0):6.0f}s] 已受理 accepted {accepted:6d} | "
-        f"已派遣 dispatched {dispatched:6d} (其中待人工分拨 triage {triaged}) | ClickHouse 案件 {clickhouse:6d} | "
+        f"已派遣 dispatched {dispatched:6d} (其中待人工分拨 triage {triaged}) | 一事多报 merged {merged:5d} | "
+        f"ClickHouse 案件 {clickhouse:6d} | "
         f"重复 repeats {stats.get('repeats', 0)} | 503 {stats.get('unavailable', 0)}"
     )

@@ -50,6 +50,8 @@ import httpx
 from accounts.directory import add_account
 from district import Registry, load_registry
 from infra.settings import Settings
+from producers.networks.adapt import load_maps
+from producers.simulate.networks import as_network_event
 from producers.simulate.texts import ReportGenerator, SimulatedReport
 from schemas.vocabulary import INTEGRATED_NETWORKS, Role, SourceNetwork
 
@@ -152,12 +154,16 @@ class Simulation:
         timeout_s: float = 15.0,
         repeat_delay_s: tuple[float, float] = (0.5, 5.0),
         seed: int | None = None,
+        network_formats: bool = False,
     ) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive (reports per second)")
         if duration < 0:
             raise ValueError("duration must be >= 0 (0: until stopped)")
-        self.url = url.rstrip("/") + REPORTS_PATH
+        self.base = url.rstrip("/")
+        self.url = self.base + REPORTS_PATH
+        # The other networks push in their own formats (多网合一), as their systems would.
+        self.maps = load_maps() if network_formats else None
         self.tokens = tokens
         self.rate = rate
         self.duration = duration
@@ -287,13 +293,24 @@ class Simulation:
     async def _deliver(self, report: SimulatedReport) -> None:
         """Send a report until it is settled; perhaps send it once more, as a phone that lost the answer."""
         token = self.tokens.for_report(report)
-        received_at = await self._send(report, token, repeat=False, first_received_at=None)
+        url, body = self.url, report.body
+        if self.maps is not None and report.source is not SourceNetwork.MOBILE:
+            report, body = as_network_event(report, self.maps)
+            url = f"{self.base}/api/v1/networks/{report.source.value}/events"
+        received_at = await self._send(report, token, url, body, repeat=False, first_received_at=None)
         if self._jitter.random() < self.repeat_share:
             await asyncio.sleep(self._jitter.uniform(*self.repeat_delay_s))
-            await self._send(report, token, repeat=True, first_received_at=received_at)
+            await self._send(report, token, url, body, repeat=True, first_received_at=received_at)
 
     async def _send(
-        self, report: SimulatedReport, token: str, *, repeat: bool, first_received_at: str | None
+        self,
+        report: SimulatedReport,
+        token: str,
+        url: str,
+        body: dict[str, Any],
+        *,
+        repeat: bool,
+        first_received_at: str | None,
     ) -> str | None:
         """POST one body, retrying 503s and transport errors; returns the 202's ``received_at`` or None."""
         s = self.stats
@@ -305,7 +322,7 @@ class Simulation:
                 s.sent += 1
                 t0 = time.monotonic()
                 try:
-                    response = await self._client.post(self.url, json=report.body, headers=headers)
+                    response = await self._client.post(url, json=body, headers=headers)
                 except httpx.TransportError as exc:
                     s.errors += 1
                     logger.debug("report %s: %s", report.report_id, exc)
@@ -389,6 +406,7 @@ def run_simulation(
     stop: threading.Event | None = None,
     registry: Registry | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    network_formats: bool = False,
 ) -> dict[str, Any]:
     """Post realistic reports to the intake at ``rate`` per second for ``duration`` seconds (0: until ``stop``).
 
@@ -397,6 +415,9 @@ def run_simulation(
     reports); with one, every report is posted with it and comes from the
     mobile form. ``url`` defaults to the intake of ``settings``. Returns the
     counts (module docstring); ``on_progress`` gets them every second.
+    ``network_formats``: the other networks' reports are pushed in their own
+    formats to ``/api/v1/networks/{network}/events`` (the demo), not posted
+    as unified reports.
     """
     registry = registry or load_registry()
     base = url or settings.intake_url
@@ -417,5 +438,6 @@ def run_simulation(
         transport=transport,
         timeout_s=settings.intake_produce_timeout_s + 5.0,
         seed=seed,
+        network_formats=network_formats and token is None,
     )
     return sim.run()

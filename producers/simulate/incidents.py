@@ -38,7 +38,14 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from district import Grid, Registry, gcj02_to_wgs84, load_registry, wgs84_to_gcj02
-from producers.simulate.texts import CITY_ROADS, DEVICE_TZ, ESTATE_HEADS, ESTATE_TAILS, MOBILE_PREFIXES, RURAL_ROADS
+from producers.simulate.texts import (
+    CITY_ROADS,
+    DEVICE_TZ,
+    ESTATE_HEADS,
+    ESTATE_TAILS,
+    MOBILE_PREFIXES,
+    RURAL_ROADS,
+)
 from routing.merging import Incident
 from schemas.vocabulary import SourceNetwork as N
 

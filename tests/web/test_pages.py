@@ -54,12 +54,12 @@ def sign_in(driver: Any, url: str, user: str, password: str, lands_on: str) -> N
     until(f"{user} lands on {lands_on}", lambda: driver.current_url.endswith(lands_on))
 
 
-def fill_report(driver: Any, title: str) -> None:
+def fill_report(driver: Any, title: str, description: str = "石门村村口路灯坏了三天，晚上很黑，老人出行不便。") -> None:
     until("the grid picker is filled", lambda: len(driver.find_elements(By.CSS_SELECTOR, "#grid option")) > 40)
     Select(driver.find_element(By.ID, "grid")).select_by_value("XL-02-03")
     Select(driver.find_element(By.ID, "category")).select_by_value("URBAN")
     driver.find_element(By.ID, "title").send_keys(title)
-    driver.find_element(By.ID, "description").send_keys("石门村村口路灯坏了三天，晚上很黑，老人出行不便。")
+    driver.find_element(By.ID, "description").send_keys(description)
     phone = driver.find_element(By.ID, "phone")
     phone.clear()
     phone.send_keys("13812345678")
@@ -94,13 +94,13 @@ def test_a_report_is_signed_resolved_and_verified_through_the_pages(pipeline_set
 
         sign_in(driver, url, "wgy-xl-0203", "wgy-pass-1", "report.html")
         shot(driver, "1-report-form")
-        fill_report(driver, "村口路灯不亮")
+        fill_report(driver, "村口路灯不亮", "石门村3组村口路灯坏了三天，晚上很黑，老人出行不便。")
         until("the case number under 我的上报", lambda: "XL-" in driver.find_element(By.ID, "mine").text)
         case_no = driver.find_element(By.CSS_SELECTOR, "#mine .card strong").text
 
         # The intake is cut: the report waits as 待发送, and is sent once the intake is back.
         pipeline.intake.stop()
-        fill_report(driver, "桥头路灯也不亮")
+        fill_report(driver, "桥头路灯也不亮", "石门村5组桥头的路灯也不亮了，晚上过桥很危险。")  # another light: two cases
         until("queued while the intake is away", lambda: driver.find_element(By.ID, "queued").text == "1")
         assert "待发送" in driver.find_element(By.ID, "outbox").text
         shot(driver, "2-report-queued-offline")

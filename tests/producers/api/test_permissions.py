@@ -8,7 +8,9 @@ with all of them.
 
 from __future__ import annotations
 
+import json
 import uuid
+from pathlib import Path
 from typing import Callable
 
 import httpx
@@ -23,6 +25,7 @@ from schemas.vocabulary import Role
 pytestmark = pytest.mark.integration
 
 JPEG = b"\xff\xd8\xff\xe0" + bytes(64)
+EXAMPLES = Path(__file__).resolve().parents[3] / "schemas" / "examples"
 
 CALLERS = ("worker", "worker_dh", "integrator", "staff", "head", "rs", "centre", "centre_dh", "admin", "none")
 # endpoint → expected status per caller, in CALLERS order
@@ -42,7 +45,19 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "POST /photos":           (201, 201, 201, 201, 201, 201, 201, 201, 403, 401),
     "GET /me":                (200, 200, 200, 200, 200, 200, 200, 200, 200, 401),
     "GET /alerts/stream":     (403, 403, 403, 200, 200, 200, 200, 200, 403, 401),
+    # the integrator speaks for 12345: its own network's events only, and its reports are 12345's
+    "POST /networks/hotline12345/events": (403, 403, 202, 403, 403, 403, 403, 403, 403, 401),
+    "POST /networks/urban/events": (403, 403, 403, 403, 403, 403, 403, 403, 403, 401),
+    "POST /reports as urban": (202, 202, 403, 403, 403, 403, 202, 202, 403, 401),
 }  # fmt: skip
+
+HOTLINE = json.loads(next((EXAMPLES / "hotline12345").glob("valid__*.json")).read_text(encoding="utf-8"))
+URBAN = json.loads(next((EXAMPLES / "urban").glob("valid__*.json")).read_text(encoding="utf-8"))
+
+
+def _fresh(sample: dict, id_field: str) -> dict:
+    """The sample as a new event: its network's id format, new digits."""
+    return {**sample, id_field: "GD" + str(uuid.uuid4().int)[:13] if id_field == "work_order_no" else str(uuid.uuid4().int)[:10]}
 
 
 def _stream_status(client: httpx.Client, path: str) -> int:
@@ -85,6 +100,13 @@ def test_each_caller_at_each_endpoint(pipeline_settings: Settings) -> None:
             "POST /photos": lambda c: c.post("/api/v1/photos", content=JPEG, headers={"Content-Type": "image/jpeg"}).status_code,
             "GET /me": lambda c: c.get("/api/v1/me").status_code,
             "GET /alerts/stream": lambda c: _stream_status(c, "/api/v1/alerts/stream"),
+            "POST /networks/hotline12345/events": lambda c: c.post(
+                "/api/v1/networks/hotline12345/events", json=_fresh(HOTLINE, "work_order_no")
+            ).status_code,
+            "POST /networks/urban/events": lambda c: c.post(
+                "/api/v1/networks/urban/events", json=_fresh(URBAN, "TASK_NUM")
+            ).status_code,
+            "POST /reports as urban": lambda c: c.post("/api/v1/reports", json=report_body(source="urban")).status_code,
         }
         assert set(calls) == set(EXPECTED)
         mismatches: list[str] = []

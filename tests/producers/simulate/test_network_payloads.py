@@ -99,3 +99,25 @@ def test_a_grid_outside_the_table_is_a_value_error(maps: NetworkMaps) -> None:
             SourceNetwork.URBAN, event_id="1", grid_id="XX-99-99", lat=None, lon=None, category="URBAN",
             subcategory=None, text=TEXT, occurred_at=WHEN, phone=None, maps=maps,
         )  # fmt: skip
+
+
+def test_the_simulators_network_reports_become_their_networks_events(maps: NetworkMaps) -> None:
+    """What the demo pushes: every simulated report of another network, in that network's own format."""
+    from producers.simulate.networks import as_network_event
+    from producers.simulate.texts import generate as simulate
+
+    converted = 0
+    for report in simulate(400, seed=5):
+        if report.source is SourceNetwork.MOBILE:
+            continue
+        as_event, payload = as_network_event(report, maps)
+        adapted = adapt(report.source, payload, maps)
+        assert str(adapted.report.report_id) == as_event.report_id
+        assert adapted.report.source is report.source
+        assert adapted.report.occurred_at.replace(second=0) == datetime.fromisoformat(
+            report.body["occurred_at"]
+        ).replace(second=0, microsecond=0)
+        if adapted.report.category_hint is not None:
+            assert adapted.report.category_hint is report.category
+        converted += 1
+    assert converted >= 50
