@@ -1,6 +1,6 @@
 """多网合一 on the real Kafka and ClickHouse: one incident through three networks is one case; a split makes two.
 
-A missing manhole cover in 西岭镇 is reported by a 城管 inspector (GCJ-02
+Two workers share the partitions. A missing manhole cover in 西岭镇 is reported by a 城管 inspector (GCJ-02
 point, CJ/T 214 code, epoch-ms time), a 12345 caller (geocoded address, 诉求
 code) and the 综治 grid system (its own grid code, local time), each pushed
 in its network's own format. They become one case, alerted to its lead once
@@ -51,7 +51,7 @@ def _report(client: Any, report_id: str) -> dict[str, Any] | None:
 
 
 def test_one_incident_through_three_networks_is_one_case_and_a_split_makes_two(pipeline_settings: Settings) -> None:
-    pipeline = start_pipeline(pipeline_settings)
+    pipeline = start_pipeline(pipeline_settings, workers=2)  # the town's candidates live with one of them
     maps = load_maps()
     grid = load_registry().grid(GRID)
     assert grid is not None
