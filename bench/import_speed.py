@@ -17,8 +17,6 @@ It stops everything it started, on exit and on error.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import platform
 import random
@@ -42,7 +40,7 @@ from processors.pipeline import internal_topics  # noqa: E402
 from producers.imports.files import read_records  # noqa: E402
 from producers.imports.run import run_import  # noqa: E402
 from producers.networks.adapt import adapt, load_maps  # noqa: E402
-from producers.simulate.networks import payload_for  # noqa: E402
+from producers.simulate.networks import export_csv, payload_for  # noqa: E402
 from schemas.migrate import apply  # noqa: E402
 from schemas.topics import declared  # noqa: E402
 from schemas.vocabulary import SourceNetwork  # noqa: E402
@@ -66,13 +64,7 @@ def write_export(path: Path, network: SourceNetwork, lines: int, seed: int = 7) 
             subcategory=sub, text=f"{grid.village_name}第{i % 97 + 1}组反映问题第{i}号，请核实处理。",
             occurred_at=start + timedelta(seconds=rng.randint(0, 30 * 86400)), phone=None, maps=maps,
         ))  # fmt: skip
-    header = list(dict.fromkeys(k for r in rows for k in r))
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
-    for r in rows:
-        writer.writerow(["" if r.get(k) is None else r[k] for k in header])
-    path.write_bytes(out.getvalue().encode("gbk"))
+    path.write_bytes(export_csv(rows).encode("gbk"))
 
 
 def read_only(path: Path, network: SourceNetwork) -> tuple[int, float]:

@@ -29,7 +29,7 @@ from merge_scoring import Scores, pairwise  # noqa: E402
 from test_merge_eval import EVAL_SEED, replay  # noqa: E402
 
 from producers.simulate.incidents import generate  # noqa: E402
-from routing.merging import MergeRules, load_merge_rules  # noqa: E402
+from routing.merge_rules import MergeRules, load_merge_rules  # noqa: E402
 
 TUNING_SEEDS = (7, 11, 13)
 TUNING_REPORTS = 800

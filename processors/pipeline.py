@@ -23,7 +23,7 @@ from district import Registry
 from infra.settings import Settings
 from processors.clock import Clock
 from processors.lifecycle.context import Context
-from routing.merging import MergeRules
+from routing.merge_rules import MergeRules
 from schemas import topics as spec
 from schemas.codec import ModelCodec
 

@@ -19,7 +19,7 @@ from processors.consumers.webhooks import Webhooks, load_webhooks
 from processors.lifecycle.context import Context
 from processors.pipeline import build, internal_topics
 from routing import load_routing
-from routing.merging import MERGE_FILE, load_merge_rules
+from routing.merge_rules import MERGE_FILE, load_merge_rules
 from schemas.migrate import apply
 from schemas.topics import declared
 

@@ -22,14 +22,8 @@ from typing import Any
 from uuid import UUID
 
 from processors.lifecycle.decide import report_text
-from routing.merging import (
-    TRANSIENT,
-    Candidate,
-    Incident,
-    MergeRules,
-    cell_of,
-    neighbour_cells,
-)
+from routing.merge_rules import TRANSIENT, MergeRules
+from routing.merging import Candidate, Incident, cell_of, neighbour_cells
 from schemas.case_flow import UNKNOWN_TOWN, CaseOpening
 
 #: a transient event's case is forgotten this long after its last report arrived (at least)
@@ -60,22 +54,29 @@ def incident_of(opening: CaseOpening) -> Incident | None:
 
 
 def _home_keys(town: str, candidate: Candidate, rules: MergeRules) -> list[str]:
-    """Where an open case is filed: its anchor's cell (the first point it got) and its grids."""
+    """Where an open case is filed: under its category, its anchor's cell (the first point it got) and its grids."""
     keys = []
     anchor = candidate.anchor
+    category = candidate.first.category
     if anchor.lat is not None and anchor.lon is not None:
-        keys.append(f"{town}:cell:{cell_of(anchor.lat, anchor.lon, rules)}")
+        keys.append(f"{town}:{category}:cell:{cell_of(anchor.lat, anchor.lon, rules)}")
     for grid in dict.fromkeys(g for g in (candidate.first.grid_id, anchor.grid_id) if g):
-        keys.append(f"{town}:grid:{grid}")
+        keys.append(f"{town}:{category}:grid:{grid}")
     return keys
 
 
 def _search_keys(town: str, incident: Incident, rules: MergeRules) -> list[str]:
+    """Where the cases a report may join are filed: the categories it may relate to, its cells around, its grid.
+
+    Filing by category keeps a busy grid's list short: a street-light report
+    never reads the grid's hundred open noise complaints.
+    """
     keys = []
-    if incident.lat is not None and incident.lon is not None:
-        keys += [f"{town}:cell:{cell}" for cell in neighbour_cells(incident.lat, incident.lon, rules)]
-    if incident.grid_id:
-        keys.append(f"{town}:grid:{incident.grid_id}")
+    for category in sorted(rules.related_categories(incident.category, incident.subcategory)):
+        if incident.lat is not None and incident.lon is not None:
+            keys += [f"{town}:{category}:cell:{cell}" for cell in neighbour_cells(incident.lat, incident.lon, rules)]
+        if incident.grid_id:
+            keys.append(f"{town}:{category}:grid:{incident.grid_id}")
     return keys
 
 
@@ -105,6 +106,22 @@ def _encode(candidate: Candidate) -> dict[str, Any]:
     }
 
 
+#: decoded candidates by (case, version): a busy grid's cases are read for every report near them
+_DECODED: dict[tuple[str, int, str], Candidate] = {}
+_DECODED_MAX = 200_000
+
+
+def _decoded(record: dict[str, Any]) -> Candidate:
+    data = record["candidate"]
+    version = (data["case_id"], int(data["reports"]), record["last_arrived_at"])
+    found = _DECODED.get(version)
+    if found is None:
+        if len(_DECODED) >= _DECODED_MAX:
+            _DECODED.clear()  # a crude bound: it refills from the table as reports come
+        found = _DECODED[version] = _decode(data)
+    return found
+
+
 def _decode(data: dict[str, Any]) -> Candidate:
     return Candidate(
         case_id=UUID(data["case_id"]),
@@ -119,8 +136,8 @@ class CandidateStore:
     """Open cases by town and place, over a Faust table (or any dict, in tests).
 
     ``<town>:case:<id>`` holds the case as the merge remembers it (and where it
-    is filed); ``<town>:cell:<cell>`` and ``<town>:grid:<grid>`` list the ids
-    of the cases filed there.
+    is filed); ``<town>:<category>:cell:<cell>`` and ``<town>:<category>:grid:<grid>``
+    list the ids of the cases filed there.
     """
 
     def __init__(self, table: Table, rules: MergeRules) -> None:
@@ -134,7 +151,7 @@ class CandidateStore:
             for case_id in self.table.get(key.encode()) or []:
                 record = self.table.get(f"{town}:case:{case_id}".encode())
                 if case_id not in found and record is not None and not self._stale(record, now):
-                    found[case_id] = _decode(record["candidate"])
+                    found[case_id] = _decoded(record)
         return list(found.values())
 
     def add(self, town: str, case_id: UUID, incident: Incident, now: datetime) -> None:

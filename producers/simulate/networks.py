@@ -14,7 +14,10 @@ table's, reversed; a point is written in the network's datum (GCJ-02 for
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -125,3 +128,14 @@ def as_network_event(report: SimulatedReport, maps: NetworkMaps) -> tuple[Simula
         payload[FORMATS[network].category[-1]] = "9999"
     as_event = replace(report, body={**body, "report_id": str(report_id_for(network, event_id))})
     return as_event, payload
+
+
+def export_csv(events: list[dict[str, Any]], extra_lines: Sequence[str] = ()) -> str:
+    """Events as a network's nightly export writes them: a header of its field names, a row each (empty = none)."""
+    header = list(dict.fromkeys(k for event in events for k in event))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    for event in events:
+        writer.writerow(["" if event.get(k) is None else event[k] for k in header])
+    return out.getvalue() + "".join(line + "\n" for line in extra_lines)

@@ -28,14 +28,8 @@ import pytest
 from merge_scoring import Scores, pairwise
 
 from producers.simulate.incidents import GeneratedReport, generate
-from routing.merging import (
-    Candidate,
-    MergeRules,
-    cell_of,
-    find_match,
-    load_merge_rules,
-    neighbour_cells,
-)
+from routing.merge_rules import MergeRules, load_merge_rules
+from routing.merging import Candidate, cell_of, find_match, neighbour_cells
 
 EVAL_SEED = 1
 EVAL_REPORTS = 1000

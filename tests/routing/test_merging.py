@@ -14,14 +14,13 @@ import pytest
 
 from infra.datafile import DataFileError
 from routing import default_data_dir
+from routing.merge_rules import MergeRules, load_merge_rules
 from routing.merging import (
     Candidate,
     Incident,
     MergeEvidence,
-    MergeRules,
     cell_of,
     find_match,
-    load_merge_rules,
     neighbour_cells,
     place_names,
     text_similarity,

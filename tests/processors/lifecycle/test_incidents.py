@@ -16,7 +16,8 @@ from merge_scoring import pairwise
 from district import load_registry
 from processors.lifecycle.incidents import TRANSIENT_KEEP, CandidateStore
 from producers.simulate.incidents import generate
-from routing.merging import Incident, find_match, load_merge_rules
+from routing.merge_rules import load_merge_rules
+from routing.merging import Incident, find_match
 
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=timezone.utc)
 RULES = load_merge_rules()
@@ -102,3 +103,23 @@ def test_the_evaluation_set_through_the_store_per_town(seed: int) -> None:
     scores = pairwise(reports, assigned)
     print(f"seed {seed} through the store: {scores}")
     assert scores.precision >= 0.95 and scores.recall >= 0.95, scores
+
+
+def test_filing_by_category_misses_no_case_the_rules_would_relate() -> None:
+    """related_categories() must hold every category relation() accepts, or the store would hide a match."""
+    from routing import load_taxonomy
+
+    taxonomy = load_taxonomy()
+    codes = [(c.code, None) for c in taxonomy.categories.values()] + [
+        (c.code, sub) for c in taxonomy.categories.values() for sub in c.subcategories
+    ]
+    missed = []
+    for a_cat, a_sub in codes:
+        near = RULES.related_categories(a_cat, a_sub)
+        a = Incident(uuid.uuid4(), "mobile", a_cat, a_sub, None, None, "XL-02-03", NOW, "")
+        for b_cat, b_sub in codes:
+            b = Incident(uuid.uuid4(), "mobile", b_cat, b_sub, None, None, "XL-02-03", NOW, "")
+            if RULES.relation(a, b) is not None and b_cat not in near:
+                missed.append((a_cat, a_sub, b_cat, b_sub))
+    assert missed == []
+    assert RULES.related_categories("URBAN", "road_damage") > {"URBAN"}  # the groups reach across categories

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from producers.api.server import build_app
 from infra.settings import Settings
+from producers.api.server import build_app
 from schemas.vocabulary import INTEGRATED_NETWORKS
 
 

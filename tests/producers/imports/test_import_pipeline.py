@@ -10,8 +10,6 @@ conflict; a JSON Lines export goes through the same door.
 from __future__ import annotations
 
 import base64
-import csv
-import io
 import json
 import time
 from datetime import datetime, timedelta, timezone
@@ -26,7 +24,7 @@ from gridflow import services
 from infra.settings import Settings
 from producers.imports.run import run_import
 from producers.networks.adapt import load_maps, report_id_for
-from producers.simulate.networks import payload_for
+from producers.simulate.networks import export_csv, payload_for
 from schemas.topics import NETWORK_EVENTS_REJECTED
 from schemas.vocabulary import SourceNetwork
 
@@ -51,16 +49,6 @@ def _rows(prefix: str) -> list[dict[str, Any]]:
         )  # fmt: skip
         for i, (grid, category, sub, text) in enumerate(EVENTS)
     ]
-
-
-def _csv(rows: list[dict[str, Any]], extra_lines: list[str]) -> str:
-    header = list(dict.fromkeys(k for r in rows for k in r))
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
-    for r in rows:
-        writer.writerow(["" if r.get(k) is None else r[k] for k in header])
-    return out.getvalue() + "".join(line + "\n" for line in extra_lines)
 
 
 def _dead_letters(settings: Settings, expect: int) -> list[dict[str, Any]]:
@@ -91,7 +79,7 @@ def test_a_gbk_export_with_bad_lines_imports_once_however_often_it_is_run(
             ",".join(str(no_id.get(k) or "") for k in header),
             "ZZIMPBAD3,只有两列",
         ]
-        text = _csv(rows, bad_lines)
+        text = export_csv(rows, bad_lines)
         path = tmp_path / "zz-export-20261125.csv"
         path.write_bytes(text.encode("gbk"))
 
@@ -128,7 +116,7 @@ def test_a_gbk_export_with_bad_lines_imports_once_however_often_it_is_run(
         assert (later.accepted, later.repeats, later.conflicts, later.bad) == (0, 4, 0, 3)
 
         # One line changed: the same event id with other content is a conflict.
-        changed = _csv([dict(rows[0], sjms=rows[0]["sjms"] + "（补充：已调解一次未果）"), *rows[1:]], [])
+        changed = export_csv([dict(rows[0], sjms=rows[0]["sjms"] + "（补充：已调解一次未果）"), *rows[1:]], [])
         path.write_bytes(changed.encode("gbk"))
         conflict = run_import(settings, NETWORK, path, progress=False)
         assert (conflict.accepted, conflict.repeats, conflict.conflicts, conflict.bad) == (0, 3, 1, 0)
