@@ -19,7 +19,9 @@ async function act(c, action, extra = {}) {
 
 const line = (c, ...extra) => el("div", { class: "card" },
   el("div", {}, el("strong", {}, c.case_no), " ", el("span", { class: `badge ${c.severity}` }, SEVERITY_NAMES[c.severity] || ""), " ", c.title),
-  el("div", { class: "meta" }, `${STATE_NAMES[c.state] || c.state} · ${c.lead_department || "-"} · ${c.town || "-"} ${c.grid_id || ""} · ${when(c.received_at)}`),
+  el("div", { class: "meta" }, `${STATE_NAMES[c.state] || c.state} · ${c.lead_department || "-"} · ${c.town || "-"} ${c.grid_id || ""} · ${when(c.received_at)}`,
+    // 一事多报: several independent reporters are a signal worth seeing at a glance
+    c.report_count > 1 ? ` · ${c.report_count} 次反映（${c.reporter_count} 人）` : ""),
   ...extra);
 
 function assignForm(c) {

@@ -70,7 +70,8 @@ function draw() {
       el("div", {}, el("strong", {}, c.case_no), " ", el("span", { class: `badge ${c.severity}` }, SEVERITY_NAMES[c.severity] || c.severity || ""),
         " ", c.title, c.lead_department === dept ? "" : el("span", { class: "badge" }, "协办")),
       el("div", { class: "meta" }, `${STATE_NAMES[c.state] || c.state} · ${c.town || ""} ${c.grid_id || ""} · 受理 ${when(c.received_at)}`,
-        c.pending_request ? ` · 待审批${c.pending_request === "extension" ? "延期" : "挂起"}` : "", c.suspended_at ? " · 已挂起" : ""),
+        c.pending_request ? ` · 待审批${c.pending_request === "extension" ? "延期" : "挂起"}` : "", c.suspended_at ? " · 已挂起" : "",
+        c.report_count > 1 ? ` · ${c.report_count} 次反映（${c.reporter_count} 人）` : ""),
       deadline ? el("div", { class: left.startsWith("超时") ? "late" : "ok", "data-deadline": deadline },
         `${signDue ? "签收" : "办结"}时限 ${when(deadline)} · ${left}`) : "",
       el("div", { class: "row" }, ...buttons(c)),
@@ -109,6 +110,9 @@ async function live() {
           document.getElementById("escalations-box").hidden = false;
           document.getElementById("escalations").prepend(el("div", { class: "card new" },
             `督办 ${alert.case_no}：${alert.escalation} · ${alert.title}`));
+        } else if (alert.kind === "update") { // 一事多报: one more report of a case already here
+          fresh.add(alert.case_id);
+          say(`${alert.case_no} 又有人反映（共 ${alert.report_count} 次）：${alert.title}`, "info");
         } else {
           fresh.add(alert.case_id);
           say(`新派遣案件 ${alert.case_no}：${alert.title}`, "info");

@@ -32,6 +32,7 @@ CASE_COLUMNS = (
     "case_id", "case_no", "title", "category", "subcategory", "severity", "state", "town", "grid_id",
     "lead_department", "co_handlers", "received_at", "dispatched_at", "sign_deadline", "resolve_deadline",
     "signed_at", "pending_request", "suspended_at", "escalations", "triage_reason", "reporter_id",
+    "report_count", "reporter_count",
 )  # fmt: skip
 
 
