@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 #: case reported thousands of times stays one small table value (the events still go to Kafka)
 HISTORY_LINKS = 200
 _LINK_EVENTS = frozenset({CaseEventType.LINKED, CaseEventType.UNLINKED})
+_LINK_TYPES = frozenset(t.value for t in _LINK_EVENTS)  # as the history holds them
 
 
 def key_of(case_id: object) -> bytes:
@@ -61,7 +62,8 @@ async def publish(
     """
     history = list(p.history_table.get(key) or [])
     known = {e["seq"] for e in history}
-    links = sum(1 for e in history if e["type"] in {t.value for t in _LINK_EVENTS})
+    # counted only when a link comes: every other change of a case skips the scan
+    links = sum(1 for e in history if e["type"] in _LINK_TYPES) if any(e.type in _LINK_EVENTS for e in events) else 0
     fresh = []
     for event in events:
         if event.seq in known:
