@@ -23,6 +23,12 @@ ARTIFACTS = REPO / "test-artifacts"
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--keep-stack", action="store_true", help="leave the test Kafka/ClickHouse running afterwards")
+    parser.addoption(
+        "--stack-slot",
+        type=int,
+        default=0,
+        help="run the test stack in slot N (its own folder and ports +10·N), so two test runs can share a machine",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -31,12 +37,14 @@ def stack(request: pytest.FixtureRequest) -> Iterator[Settings]:
     from infra import stack as gf_stack
 
     base = Settings.from_env()
+    slot = request.config.getoption("--stack-slot")
+    shift = 10 * slot
     settings = base.replace(
-        home=REPO / ".gridflow" / "test-stack",
+        home=REPO / ".gridflow" / ("test-stack" if not slot else f"test-stack-{slot}"),
         cache_dir=base.cache_dir or str(REPO / ".gridflow" / "cache"),
-        kafka_port=39092,
-        clickhouse_port=39000,
-        clickhouse_http_port=38123,
+        kafka_port=39092 + shift,
+        clickhouse_port=39000 + shift,
+        clickhouse_http_port=38123 + shift,
     )
     if settings.uses_local_kafka and settings.uses_local_clickhouse:
         # Each run starts from empty servers: thousands of partitions left by
