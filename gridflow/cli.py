@@ -120,6 +120,35 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _dlq(settings: Settings, args: argparse.Namespace) -> int:
+    """List the dead letters, or send them back to their topics."""
+    from producers.dead_letters import read_letters, redrive, select
+
+    letters = select(
+        read_letters(settings), ids=args.ids, consumer=args.consumer, topic=args.topic,
+        pending_only=not getattr(args, "all", False),
+    )  # fmt: skip
+    if args.dlq_command == "list":
+        for letter in letters:
+            if args.json:
+                print(letter.model_dump_json(exclude={"value_base64"} if not args.bytes else None))
+            else:
+                done = f"  re-driven {letter.redriven_at:%Y-%m-%d %H:%M}" if letter.redriven_at else ""
+                print(f"{letter.at:%Y-%m-%d %H:%M:%S}  {letter.id}  {letter.error}: {letter.reason}{done}")
+        if not args.json:
+            print(f"{len(letters)} 条死信 dead letter(s)", file=sys.stderr)
+        return 0
+    if not letters:
+        print("gridflow dlq redrive: 没有待重发的死信 no pending dead letter matches", file=sys.stderr)
+        return 1
+    if not args.ids and not args.everything:
+        print("gridflow dlq redrive: 请指定死信编号或 --all (name the letters, or pass --all)", file=sys.stderr)
+        return 2
+    sent = redrive(settings, letters)
+    print(f"已重发 re-driven {sent} dead letter(s)")
+    return 0
+
+
 def _demo(settings: Settings, args: argparse.Namespace) -> int:
     from gridflow.demo import run_demo
 
@@ -295,6 +324,22 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--url", help="the intake (default: GRIDFLOW_INTAKE_HOST/PORT)")
     p.add_argument("--concurrency", type=int, default=32, help="records in flight at once")
     p.set_defaults(run=_import)
+
+    p = sub.add_parser("dlq", help="the dead letters: records a consumer could not use (list, redrive)")
+    dlq = p.add_subparsers(dest="dlq_command", required=True)
+    for name, text in (("list", "list the dead letters (pending ones unless --all)"),
+                       ("redrive", "send dead letters back to the topic they came from")):  # fmt: skip
+        q = dlq.add_parser(name, help=text)
+        q.add_argument("ids", nargs="*", help="dead letter ids (consumer:topic:partition:offset); none: all that match")
+        q.add_argument("--consumer", help="only those of this consumer (an agent, clickhouse-sink, webhook-<DEPT>)")
+        q.add_argument("--topic", help="only those from this topic (its name without the prefix)")
+        if name == "list":
+            q.add_argument("--all", action="store_true", help="re-driven ones too")
+            q.add_argument("--json", action="store_true", help="one JSON object per line")
+            q.add_argument("--bytes", action="store_true", help="with --json: include the original bytes (personal data)")
+        else:
+            q.add_argument("--all", dest="everything", action="store_true", help="every pending letter that matches")
+        q.set_defaults(run=_dlq)
 
     p = sub.add_parser("demo", help="the whole pipeline locally, fed by the simulator")
     p.add_argument("--rate", type=float, default=20.0, help="simulated reports per second")

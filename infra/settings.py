@@ -148,6 +148,28 @@ class Settings:
     sink_batch_rows: int = _env("GRIDFLOW_SINK_BATCH_ROWS", "Most rows in one ClickHouse insert.", 5000)
     sink_batch_seconds: float = _env("GRIDFLOW_SINK_BATCH_SECONDS", "Longest wait before a partial batch is written.", 1.0)
     sink_backoff_max_s: float = _env("GRIDFLOW_SINK_BACKOFF_MAX", "Longest pause between insert retries.", 10.0)
+    sink_row_tries: int = _env(
+        "GRIDFLOW_SINK_ROW_TRIES",
+        "Inserts of one row alone, with ClickHouse answering, before the row is dead-lettered.",
+        3,
+    )
+    table_store: str = _env(
+        "GRIDFLOW_TABLE_STORE",
+        "Where a worker keeps its tables: rocksdb:// (on disk under GRIDFLOW_HOME, so a restart reads only the "
+        "changelog written since) or memory:// (replayed whole at every start).",
+        "rocksdb://",
+    )
+    table_cache_mb: float = _env(
+        "GRIDFLOW_TABLE_CACHE_MB",
+        "RocksDB block cache of each table partition, MiB (Faust's default, 2 GiB each, is for one big table).",
+        8.0,
+    )
+    table_write_buffer_mb: float = _env(
+        "GRIDFLOW_TABLE_WRITE_BUFFER_MB", "RocksDB memtable of each table partition, MiB (two of them at most).", 4.0
+    )
+    kafka_backoff_max_s: float = _env(
+        "GRIDFLOW_KAFKA_BACKOFF_MAX", "Longest pause of an agent or consumer retrying while Kafka is unreachable.", 10.0
+    )
 
     # --- Grafana of a district (gridflow dashboards push) --------------------------
     grafana_url: str = _env(

@@ -22,6 +22,7 @@ from classifier import ReportClassifier
 from district import Registry
 from infra.settings import Settings
 from processors.clock import Clock
+from processors.guard import RecordGuard
 from processors.lifecycle.context import Context
 from routing.merge_rules import MergeRules
 from schemas import topics as spec
@@ -48,6 +49,8 @@ class Pipeline:
     replies: TopicT
     case_events: TopicT
     cases: TopicT
+    #: records an agent or consumer could not use (schemas.dead_letter.DeadLetter): gridflow dlq
+    dead_letters: TopicT
     #: report_id → {fingerprint, case_id, reporter_id, received_at}
     report_links: Any
     #: case_id → case number, in the partition of the town that numbered it
@@ -69,15 +72,33 @@ class Pipeline:
     _alert_topics: dict[str, TopicT] = field(default_factory=dict)
 
     def each(self, topic: TopicT, name: str, handle: Callable[[Pipeline, Any], Awaitable[None]]) -> None:
-        """Register the agent ``name``: ``handle`` on every record of ``topic``, one at a time, in order."""
+        """Register the agent ``name``: ``handle`` on every record of ``topic``, one at a time, in order.
+
+        The agent reads the topic's raw bytes and decodes them itself, so a
+        record that is not the topic's record — or one ``handle`` fails on —
+        is dead-lettered instead of stopping the agent
+        (:class:`~processors.guard.RecordGuard`).
+        """
+        full_name = topic.get_topic_name()
+        guard = RecordGuard(
+            name,
+            full_name[len(self.settings.topic_prefix) + 1 :],
+            topic.value_serializer.model,  # the topic's ModelCodec (topic_for)
+            lambda letter: self.dead_letters.send(key=letter.id.encode(), value=letter),
+            self.clock.now,
+            self.settings.kafka_backoff_max_s,
+        )
+        raw = self.app.topic(
+            full_name, key_type=bytes, key_serializer="raw", value_serializer="raw", partitions=self.settings.kafka_partitions
+        )
 
         async def agent(stream):  # type: ignore[no-untyped-def]
-            async for record in stream:
-                await handle(self, record)
+            async for event in stream.events():
+                await guard.run(event.message, lambda record: handle(self, record))
 
         # Faust's logs and supervisor name an agent by its function: give it the agent's name.
         agent.__name__ = agent.__qualname__ = name.replace("-", "_")
-        self.app.agent(topic, name=name)(agent)
+        self.app.agent(raw, name=name)(agent)
 
     def alerts(self, department: str) -> TopicT:
         """The alert topic of ``department`` (made on first use)."""
@@ -113,6 +134,26 @@ TABLES = {
 }
 
 
+def store_options(settings: Settings) -> dict[str, Any]:
+    """RocksDB options of one table partition, sized so that every table's partitions fit a worker together.
+
+    Faust's defaults (a 2 GiB block cache and three 64 MiB memtables for each
+    partition of each table) suit one large table; a worker here holds nine
+    tables of ``kafka_partitions`` partitions each — 36 databases at 4.
+    """
+    if not settings.table_store.startswith("rocksdb"):
+        return {}
+    mib = 1024 * 1024
+    return {
+        "block_cache_size": int(settings.table_cache_mb * mib),
+        "block_cache_compressed_size": 0,
+        "write_buffer_size": int(settings.table_write_buffer_mb * mib),
+        "max_write_buffer_number": 2,
+        "target_file_size_base": 16 * mib,
+        "max_open_files": 64,
+    }
+
+
 def internal_topics(settings: Settings) -> list[tuple[str, dict[str, str], int]]:
     """The topics Faust would create for itself, named as Faust names them.
 
@@ -139,7 +180,7 @@ def build(
     app = faust.App(
         settings.worker_id,
         broker=f"kafka://{settings.bootstrap}",
-        store="memory://",
+        store=settings.table_store,
         datadir=str(worker_dir),
         autodiscover=False,
         topic_partitions=settings.kafka_partitions,
@@ -167,6 +208,7 @@ def build(
             key_type=bytes,  # raw keys: see the module docstring
             partitions=settings.kafka_partitions,
             help=TABLES[name],
+            options=store_options(settings),  # a dict of its own: Faust's store pops keys from it
         )
 
     return Pipeline(
@@ -183,6 +225,7 @@ def build(
         replies=topic(spec.CASE_REPLIES),
         case_events=topic(spec.CASE_EVENTS),
         cases=topic(spec.CASES),
+        dead_letters=topic(spec.DEAD_LETTERS),
         report_links=table("report-links"),
         case_numbers=table("case-numbers"),
         sequences=table("case-sequences"),

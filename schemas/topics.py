@@ -12,7 +12,7 @@ from schemas.alert import DepartmentAlert
 from schemas.case import Case
 from schemas.case_event import CaseEvent
 from schemas.case_flow import ActionVerdict, CaseCommand, OpeningCommand, RejectedReport
-from schemas.dead_letter import RejectedEvent
+from schemas.dead_letter import DeadLetter, RejectedEvent
 from schemas.report import AcceptedReport
 from schemas.webhook import WebhookDelivery
 
@@ -59,13 +59,20 @@ NETWORK_EVENTS_REJECTED = TopicSpec(
     "network:file:line",
     "Dead letters: network events that could not be read (an import's bad lines), with the reason and their bytes.",
 )
+DEAD_LETTERS = TopicSpec(
+    "dead-letters",
+    DeadLetter,
+    "consumer:topic:partition:offset",
+    "Dead letters: Kafka records a consumer could not use, with the reason and their bytes (gridflow dlq).",
+    config={"cleanup.policy": "compact"},
+)
 #: ``alerts.<DEPARTMENT>``: one topic per department (派遣通知).
 ALERTS_PREFIX = "alerts."
 ALERTS_RECORD = DepartmentAlert
 
 ALL = (
     REPORTS, REPORTS_REJECTED, CASE_OPENINGS, CASE_COMMANDS, CASE_REPLIES, CASE_EVENTS, CASES, ACCOUNTS,
-    WEBHOOK_DELIVERIES, NETWORK_EVENTS_REJECTED,
+    WEBHOOK_DELIVERIES, NETWORK_EVENTS_REJECTED, DEAD_LETTERS,
 )  # fmt: skip
 
 

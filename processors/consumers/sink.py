@@ -28,6 +28,7 @@ from kafka.consumer.fetcher import ConsumerRecord
 
 from infra.clickhouse import ServerEngine
 from infra.settings import Settings
+from processors.consumers.dead_letters import DeadLetters
 from processors.consumers.loop import (
     Records,
     committing_consumer,
@@ -72,42 +73,96 @@ WIRING: dict[str, tuple[tuple[Table, RowsOf], ...]] = {
 }
 
 
-class ClickHouseWriter:
-    """Inserts with back-off; one connection, remade after an error."""
+#: one record's rows for one table: the record is what a refused row is dead-lettered as
+Item = tuple[ConsumerRecord, list[dict[str, Any]]]
 
-    def __init__(self, settings: Settings) -> None:
+
+class ClickHouseWriter:
+    """Inserts with back-off; one connection, remade after an error.
+
+    It tells a bad row from a server that is down by asking the server: when
+    an insert fails but ``SELECT 1`` answers, the batch is split in halves
+    until the rows at fault stand alone, and a record whose rows fail alone
+    ``sink_row_tries`` times is dead-lettered; while the server does not
+    answer, the same batch waits and is tried again.
+    """
+
+    def __init__(self, settings: Settings, dead_letters: DeadLetters) -> None:
         self.settings = settings
+        self.dead_letters = dead_letters
         self._engine: ServerEngine | None = None
 
-    def _insert(self, table: str, rows: list[dict[str, Any]]) -> None:
+    def _connected(self) -> ServerEngine:
         if self._engine is None:
             self._engine = ServerEngine.from_settings(self.settings)
             apply(self._engine, self.settings.clickhouse_database)  # a fresh server has no tables yet
-        try:
-            self._engine.insert(f"{self.settings.clickhouse_database}.{table}", rows)
-        except Exception:
-            engine, self._engine = self._engine, None
+        return self._engine
+
+    def _drop(self) -> None:
+        engine, self._engine = self._engine, None
+        if engine is not None:
             try:
                 engine.close()
             except Exception:
                 pass
+
+    def _insert(self, table: str, rows: list[dict[str, Any]]) -> None:
+        try:
+            self._connected().insert(f"{self.settings.clickhouse_database}.{table}", rows)
+        except Exception:
+            self._drop()
             raise
 
-    def write(self, table: str, rows: list[dict[str, Any]], stop: threading.Event) -> bool:
-        """Insert ``rows``; on failure wait (0.2 s doubling to the configured maximum) and retry.
+    def answers(self) -> bool:
+        """Whether ClickHouse is up and gridflow's tables are there (a fresh connection, so a dead socket is no excuse)."""
+        try:
+            self._connected().execute("SELECT 1")
+            return True
+        except Exception:
+            self._drop()
+            return False
 
-        Returns False only when asked to stop before the insert succeeded.
+    def write(self, table: str, items: list[Item], stop: threading.Event) -> bool:
+        """Insert the rows of ``items``; dead-letter the records ClickHouse refuses; wait while it is down.
+
+        Returns False only when asked to stop before every row was written or dead-lettered.
         """
         delay = 0.2
-        while not stop.is_set():
+        pending = [items]
+        tries: dict[tuple[str, int, int], int] = {}
+        while pending:
+            if stop.is_set():
+                return False
+            group = pending.pop()
+            rows = [r for _, record_rows in group for r in record_rows]
+            if not rows:
+                continue
             try:
                 self._insert(table, rows)
-                return True
-            except Exception as exc:  # ClickHouse down, restarting, network: all retried
-                logger.warning("insert of %d rows into %s failed (%s); retrying in %.1fs", len(rows), table, exc, delay)
+                continue
+            except Exception as exc:  # down, restarting, refusing the data: told apart below
+                failure = exc
+            if not self.answers():
+                logger.warning("insert of %d rows into %s failed (%s); retrying in %.1fs", len(rows), table, failure, delay)
+                pending.append(group)
                 stop.wait(delay)
                 delay = min(delay * 2, self.settings.sink_backoff_max_s)
-        return False
+                continue
+            delay = 0.2
+            if len(group) > 1:  # some row of it is at fault: find which
+                half = len(group) // 2
+                pending += [group[half:], group[:half]]
+                continue
+            record = group[0][0]
+            where = (record.topic, record.partition, record.offset)
+            tries[where] = tries.get(where, 0) + 1
+            if tries[where] < self.settings.sink_row_tries:
+                logger.warning("ClickHouse refused a row of %s@%d (%s); trying it again", record.topic, record.offset, failure)
+                pending.append(group)
+                stop.wait(delay)
+                continue
+            self.dead_letters.write(record, f"ClickHouse 拒收 (table {table}): {type(failure).__name__}: {failure}")
+        return True
 
 
 class ClickHouseSink:
@@ -115,7 +170,8 @@ class ClickHouseSink:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.writer = ClickHouseWriter(settings)
+        self.dead_letters = DeadLetters(settings, "clickhouse-sink")
+        self.writer = ClickHouseWriter(settings, self.dead_letters)
         self.stop_event = threading.Event()
         self.rows_written = 0
         self._thread = threading.Thread(target=self.run, name="clickhouse-sink", daemon=True)
@@ -149,14 +205,24 @@ class ClickHouseSink:
         return records
 
     def _write(self, records: Records) -> bool:
-        """Insert the rows of ``records``, table by table; False when stopped before all were written."""
+        """Insert the rows of ``records``, table by table; False when stopped before all were written.
+
+        A record that does not become rows (not its topic's record, a value
+        no column can hold) is dead-lettered before anything is inserted, so
+        it writes to no table at all.
+        """
         prefix = len(self.settings.topic_prefix) + 1
-        batch: dict[str, list[dict[str, Any]]] = {}
+        batch: dict[str, list[Item]] = {}
         for record in records:
-            for table, rows_of in WIRING[record.topic[prefix:]]:
-                batch.setdefault(table.name, []).extend(rows_of(record.value))
-        for table_name, rows in batch.items():
-            if not self.writer.write(table_name, rows, self.stop_event):
+            try:
+                made = [(table.name, list(rows_of(record.value))) for table, rows_of in WIRING[record.topic[prefix:]]]
+            except Exception as exc:  # the record is at fault, whatever the exception: keep it and go on
+                self.dead_letters.write(record, exc)
+                continue
+            for table_name, rows in made:
+                batch.setdefault(table_name, []).append((record, rows))
+        for table_name, items in batch.items():
+            if not self.writer.write(table_name, items, self.stop_event):
                 return False
-            self.rows_written += len(rows)
+            self.rows_written += sum(len(rows) for _, rows in items)
         return True

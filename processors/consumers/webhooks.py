@@ -8,38 +8,48 @@ POSTed as JSON with
 
 * ``X-Gridflow-Delivery``: the alert id (the same on every retry: the
   receiver deduplicates by it),
-* ``X-Gridflow-Signature: sha256=<hex>``: HMAC-SHA256 of the body with the
-  department's secret, so the receiver knows it came from gridflow,
+* ``X-Gridflow-Timestamp``: when this attempt was signed (Unix seconds),
+* ``X-Gridflow-Signature: sha256=<hex>``: HMAC-SHA256, with the
+  department's secret, of ``<timestamp>.`` followed by the body — so the
+  receiver knows it came from gridflow, and, refusing timestamps more than
+  five minutes off its clock, that it is not a recorded request played
+  again (the scheme of Stripe's and Slack's webhooks),
 
 and retried with exponential back-off (``retry_delays``) until a 2xx; after
 the last delay it is given up. Every attempt goes to the delivery log (the
 ``webhook-deliveries`` topic → ClickHouse), and the offset is committed only
 after the alert was delivered or given up: a restart re-sends, never skips.
+The log shows the endpoint without the credentials a URL may carry (user,
+password, query): department staff read it. A record on the topic that is
+not an alert is dead-lettered, and the pusher goes on.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Sequence
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
 from infra.datafile import Doc, read_doc
 from infra.kafka import producer
 from infra.settings import Settings
+from processors.consumers.dead_letters import DeadLetters
 from processors.consumers.loop import (
     Records,
     committing_consumer,
     poll_records,
     run_committing,
 )
+from schemas.alert import DepartmentAlert
 from schemas.topics import WEBHOOK_DELIVERIES, alerts_topic
 from schemas.webhook import WebhookDelivery
 
@@ -81,9 +91,20 @@ def load_webhooks(path: str | Path, departments: frozenset[str]) -> list[Webhook
     return hooks
 
 
-def signature(secret: str, body: bytes) -> str:
-    """The ``X-Gridflow-Signature`` header value for ``body``."""
-    return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+def signature(secret: str, body: bytes, timestamp: int) -> str:
+    """The ``X-Gridflow-Signature`` header value for ``body`` signed at ``timestamp`` (Unix seconds)."""
+    signed = str(timestamp).encode() + b"." + body
+    return "sha256=" + hmac.new(secret.encode("utf-8"), signed, hashlib.sha256).hexdigest()
+
+
+def shown_url(url: str) -> str:
+    """The endpoint as the delivery log shows it: scheme, host, port and path; no user, password or query."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = host if parts.port is None else f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 class DepartmentPusher:
@@ -104,6 +125,7 @@ class DepartmentPusher:
         self.log = log or self._log_to_kafka
         self._producer = None
         self.delivered = 0
+        self.dead_letters = DeadLetters(settings, f"webhook-{hook.department}")
         self.thread = threading.Thread(target=self.run, name=f"webhook-{hook.department}", daemon=True)
 
     def _log_to_kafka(self, record: WebhookDelivery) -> None:
@@ -117,13 +139,15 @@ class DepartmentPusher:
 
     def push(self, client: httpx.Client, alert_id: str, body: bytes) -> bool:
         """Deliver one alert, retrying with back-off; True if delivered, False if given up (or stopping)."""
-        headers = {
-            "Content-Type": "application/json",
-            "X-Gridflow-Delivery": alert_id,
-            "X-Gridflow-Signature": signature(self.hook.secret, body),
-        }
         for attempt in range(1, len(self.delays) + 2):
             status, error = None, None
+            stamp = int(time.time())  # signed anew on every attempt: a retry an hour later is not stale
+            headers = {
+                "Content-Type": "application/json",
+                "X-Gridflow-Delivery": alert_id,
+                "X-Gridflow-Timestamp": str(stamp),
+                "X-Gridflow-Signature": signature(self.hook.secret, body, stamp),
+            }
             try:
                 answer = client.post(self.hook.url, content=body, headers=headers)
                 status = answer.status_code
@@ -146,7 +170,7 @@ class DepartmentPusher:
         self, alert_id: str, attempt: int, outcome: str, status: int | None, error: str | None, next_at: datetime | None
     ) -> WebhookDelivery:
         return WebhookDelivery(
-            alert_id=alert_id, department=self.hook.department, url=self.hook.url, attempt=attempt, outcome=outcome,
+            alert_id=alert_id, department=self.hook.department, url=shown_url(self.hook.url), attempt=attempt, outcome=outcome,
             status=status, error=error, at=datetime.now(timezone.utc), next_attempt_at=next_at,
         )  # fmt: skip
 
@@ -157,7 +181,11 @@ class DepartmentPusher:
 
             def deliver(records: Records) -> bool:
                 for record in records:
-                    alert_id = json.loads(record.value)["alert_id"]
+                    try:
+                        alert_id = DepartmentAlert.model_validate_json(record.value).alert_id
+                    except Exception as exc:  # not an alert, whatever it is: keep it, push the rest
+                        self.dead_letters.write(record, exc)
+                        continue
                     if not self.push(client, alert_id, record.value) and self.stop.is_set():
                         return False  # stopping mid-retry: uncommitted, so sent again after a restart
                 return True

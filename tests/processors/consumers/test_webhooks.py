@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import http.server
 import json
 import threading
 import time
@@ -13,6 +12,7 @@ from typing import Iterator
 
 import httpx
 import pytest
+from webhook_receiver import Receiver
 
 from district import load_registry
 from infra.datafile import DataFileError
@@ -21,38 +21,13 @@ from processors.consumers.webhooks import (
     DepartmentPusher,
     Webhook,
     load_webhooks,
+    shown_url,
     signature,
 )
 from schemas.webhook import WebhookDelivery
 
 SECRET = "a-long-shared-secret-0123"
 DEPARTMENTS = frozenset(d.code for d in load_registry().departments)
-
-
-class Receiver(http.server.ThreadingHTTPServer):
-    """A department's system on 127.0.0.1: answers 500 ``fail_first`` times, then 200; keeps what it got."""
-
-    def __init__(self, fail_first: int) -> None:
-        self.fail_first = fail_first
-        self.received: list[tuple[dict[str, str], bytes]] = []
-        super().__init__(("127.0.0.1", 0), Handler)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/gridflow"
-
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        server: Receiver = self.server  # type: ignore[assignment]
-        server.received.append((dict(self.headers), body))
-        ok = len(server.received) > server.fail_first
-        self.send_response(200 if ok else 500)
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
 
 
 @pytest.fixture
@@ -76,8 +51,11 @@ def test_retried_until_delivered_and_signed(receiver: Receiver) -> None:
     assert [(r.attempt, r.outcome, r.status) for r in log] == [(1, "failed", 500), (2, "failed", 500), (3, "delivered", 200)]
     headers, got = receiver.received[-1]
     assert got == body and headers["X-Gridflow-Delivery"] == "c1:2:CG"
-    want = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-    assert headers["X-Gridflow-Signature"] == want == signature(SECRET, body)
+    stamp = int(headers["X-Gridflow-Timestamp"])
+    assert abs(stamp - time.time()) < 60  # the receiver refuses a stale one: a replayed request
+    want = "sha256=" + hmac.new(SECRET.encode(), f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
+    assert headers["X-Gridflow-Signature"] == want == signature(SECRET, body, stamp)
+    assert signature(SECRET, body, stamp + 1) != want  # the time is signed too
 
 
 @pytest.mark.parametrize("receiver", [99], indirect=True)
@@ -87,6 +65,15 @@ def test_given_up_after_the_last_delay(receiver: Receiver) -> None:
         assert not _pusher(receiver.url, log).push(client, "c1:2:CG", b"{}")
     assert [r.outcome for r in log] == ["failed", "failed", "gave_up"] and len(receiver.received) == 3
     assert log[0].next_attempt_at is not None and log[-1].next_attempt_at is None
+
+
+def test_the_delivery_log_shows_no_credentials() -> None:
+    assert shown_url("https://cg:s3cret@hook.example:8443/in/gridflow?token=abc#x") == "https://hook.example:8443/in/gridflow"
+    assert shown_url("http://[::1]/hook?key=1") == "http://[::1]/hook"
+    log: list[WebhookDelivery] = []
+    with httpx.Client(timeout=1) as client:
+        _pusher("http://user:pw@127.0.0.1:9/none?sig=abc", log).push(client, "a", b"{}")
+    assert log and all(r.url == "http://127.0.0.1:9/none" for r in log)
 
 
 def test_an_unreachable_endpoint_is_an_error_not_a_crash() -> None:
@@ -139,7 +126,7 @@ def test_a_workers_alert_reaches_the_departments_system(pipeline_settings: Setti
         alert = json.loads(raw)
         assert alert["case_id"] == case["case_id"] and alert["department"] == "CG"
         assert alert["reporter_phone_masked"] == "138****5678" and "13812345678" not in raw.decode()
-        assert headers["X-Gridflow-Signature"] == signature(SECRET, raw)
+        assert headers["X-Gridflow-Signature"] == signature(SECRET, raw, int(headers["X-Gridflow-Timestamp"]))
         with pipeline.client("staff") as cg:  # a CG clerk reads his department's log
 
             def logged() -> list[tuple[int, str]]:
