@@ -4,7 +4,7 @@
 PYTHON ?= python3
 STAMP := .gridflow/.installed
 
-.PHONY: demo test install
+.PHONY: demo test test-slow install
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m pip install --disable-pip-version-check -q -e '.[test]'
@@ -17,3 +17,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PYTHON) -m pytest
+
+# The fault tests (tests/faults, marked slow): minutes each, left out of `make test`.
+test-slow: $(STAMP)
+	$(PYTHON) -m pytest -m slow

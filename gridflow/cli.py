@@ -35,10 +35,19 @@ def _stack(settings: Settings, args: argparse.Namespace) -> int:
 
 def _users(settings: Settings, args: argparse.Namespace) -> int:
     from accounts.directory import add_account, revoke_user
+    from accounts.password_policy import WeakPassword, check_password
     from district import load_registry
     from infra.kafka import ensure_topics
     from schemas.topics import declared
 
+    password = None
+    if args.users_command == "add" and args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+        try:  # before any Kafka work: a refused password changes nothing
+            check_password(password, field="--password-stdin")
+        except WeakPassword as exc:
+            print(f"gridflow users add: --password-stdin: {exc.message}", file=sys.stderr)
+            return 2
     ensure_topics(settings, declared(load_registry().department_codes))
     if args.users_command == "revoke":
         count = revoke_user(settings, args.id)
@@ -47,7 +56,6 @@ def _users(settings: Settings, args: argparse.Namespace) -> int:
     expires = None
     if args.expires_days is not None:
         expires = datetime.now(timezone.utc) + timedelta(days=args.expires_days)
-    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
     try:
         token = add_account(
             settings, args.id, Role(args.role), department=args.department, town=args.town, expires_at=expires,
@@ -153,6 +161,19 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     from gridflow.demo import run_demo
 
     return run_demo(settings, rate=args.rate, duration=args.duration, workers=args.workers, work_for=args.work_for)
+
+
+def _soak(settings: Settings, args: argparse.Namespace) -> int:
+    """The pipeline at a steady rate for many minutes: memory, lag and latency every minute, reconciled at the end."""
+    from gridflow.soak import run_soak
+
+    if args.rate <= 0 or args.minutes < 1 or args.minute_seconds <= 0 or args.workers < 1:
+        print("gridflow soak: --rate, --minute-seconds 须为正数 must be positive; --minutes, --workers ≥ 1", file=sys.stderr)
+        return 2
+    return run_soak(
+        settings, rate=args.rate, minutes=args.minutes, out=args.out, workers=args.workers,
+        minute_s=args.minute_seconds, threshold=args.level_threshold / 100,
+    )  # fmt: skip
 
 
 def _report(settings: Settings, args: argparse.Namespace) -> int:
@@ -292,7 +313,8 @@ def parser() -> argparse.ArgumentParser:
     )
     add.add_argument(
         "--password-stdin", dest="password_stdin", action="store_true",
-        help="read a sign-in password for the pages from standard input (stored as a scrypt hash)",
+        help="read a sign-in password for the pages from standard input (stored as a scrypt hash; at least 10 "
+        "characters of at least two kinds: letters, digits, symbols)",
     )  # fmt: skip
     add.set_defaults(run=_users)
     revoke = users.add_parser("revoke", help="revoke every token of an account (refused everywhere within seconds)")
@@ -350,6 +372,21 @@ def parser() -> argparse.ArgumentParser:
         help="seconds the simulated departments keep working after the reports stop, before the report",
     )  # fmt: skip
     p.set_defaults(run=_demo)
+
+    p = sub.add_parser("soak", help="the whole pipeline at a steady rate for M minutes: memory, lag, latency each minute")
+    p.add_argument("--rate", type=float, default=30.0, help="simulated reports per second")
+    p.add_argument("--minutes", type=int, default=30, help="minutes to run (one row each)")
+    p.add_argument("--workers", type=int, default=2, help="Faust workers to start")
+    p.add_argument("--out", type=Path, help="JSON Lines file the rows are appended to (default: <home>/logs/soak-<time>.jsonl)")
+    p.add_argument(
+        "--minute-seconds", dest="minute_seconds", type=float, default=60.0,
+        help="seconds in a measured \"minute\" (shorter for a quick check, e.g. 15)",
+    )  # fmt: skip
+    p.add_argument(
+        "--level-threshold", dest="level_threshold", type=float, default=5.0,
+        help="percent by which the last third's memory peak may exceed the earlier peak and still count as levelled off",
+    )  # fmt: skip
+    p.set_defaults(run=_soak)
 
     p = sub.add_parser("classify", help="classify and route JSON lines from stdin ({\"text\": ...})")
     p.set_defaults(run=_classify)

@@ -5,30 +5,33 @@ processes, runs the district simulator against the intake, and prints a live
 line: reports accepted (the intake's 202s), cases dispatched or sent to
 triage (read from the case-events topic, i.e. the workers' own output) and cases in ClickHouse
 (a deduplicated read). At the end it waits for the three to agree.
+
+However the demo ends, its intake and workers end with it: stopped in order
+on Ctrl-C or SIGTERM, and through their lifeline (:mod:`infra.lifeline`)
+within 10 s of a SIGKILL of the demo's pid or group. Kafka and ClickHouse
+stay up, as after a normal end: ``gridflow stack up`` is the long-lived,
+shared part (the next demo, ``gridflow intake`` by hand and
+``gridflow report`` use it, and its topics and tables are the record the
+demo's cases are read from), stopped only by ``gridflow stack down``.
 """
 
 from __future__ import annotations
 
 import logging
-import signal
+import os
 import threading
 import time
 from pathlib import Path
 from typing import Any, Callable
 
-import routing
 from accounts.directory import add_account
-from gridflow import services
-from infra import stack
+from gridflow import launch, stale
 from infra.clickhouse import ServerEngine
-from infra.kafka import ensure_topics
 from infra.settings import Settings
 from infra.tail import TopicTail
-from processors.pipeline import internal_topics
 from schemas.case_event import CaseEvent
-from schemas.migrate import apply
 from schemas.report import AcceptedReport
-from schemas.topics import CASE_EVENTS, REPORTS, declared
+from schemas.topics import CASE_EVENTS, REPORTS
 from schemas.vocabulary import CaseEventType, Role
 
 logger = logging.getLogger(__name__)
@@ -40,7 +43,7 @@ class DistinctCounter:
     def __init__(self, settings: Settings, topic: str, since_ms: int, id_of: Callable[[bytes], str | None]) -> None:
         self.ids: set[str] = set()
         self.id_of = id_of
-        self.tail = TopicTail(settings.bootstrap, settings.topic(topic), self._on, since_ms=since_ms)
+        self.tail = TopicTail(settings, settings.topic(topic), self._on, since_ms=since_ms)
 
     def _on(self, _key: bytes | None, value: bytes | None, _ts: int) -> None:
         if value:
@@ -82,9 +85,6 @@ def _clickhouse_cases(engine: ServerEngine, settings: Settings, since: float) ->
     return int(rows[0][0])
 
 
-DEMO_ROUTING = Path(routing.__file__).resolve().parent / "demo"
-
-
 def run_demo(settings: Settings, rate: float, duration: float, workers: int, work_for: float = 120.0) -> int:
     """Run until ``duration`` seconds pass (0: until Ctrl-C); return the exit code."""
     from district import load_registry
@@ -92,30 +92,24 @@ def run_demo(settings: Settings, rate: float, duration: float, workers: int, wor
     from producers.simulate.departments import DepartmentPlayers
 
     say = lambda line: print(line, flush=True)  # noqa: E731 - user-facing output
+    # Never talk to an intake or workers a killed earlier demo left running.
+    taken = stale.squatters(settings, workers)
+    if taken:
+        for squatter in taken:
+            say(squatter.message())
+        return 1
     # SIGTERM ends the demo like Ctrl-C does, so its children are stopped too.
-    signal.signal(signal.SIGTERM, _interrupt)
-    if not settings.routing_dir:
-        # Minutes instead of hours, so that late signs and resolves happen within the demo.
-        settings = settings.replace(routing_dir=str(DEMO_ROUTING))
-        say(f"演示用时限 demo SLAs in minutes: {DEMO_ROUTING / 'sla.yaml'}")
-    say("启动 Kafka 与 ClickHouse … (starting the stack)")
-    stack.up(settings, progress=say)
-    ensure_topics(settings, declared(load_registry().department_codes), internal=internal_topics(settings))
+    launch.interrupt_on_sigterm()
+    settings = launch.prepare(settings, say)  # the demo's minute SLAs, the stack, topics, tables
     engine = ServerEngine.from_settings(settings)
-    apply(engine, settings.clickhouse_database)
 
-    children = [services.worker(settings, i) for i in range(workers)] + [services.intake(settings)]
-    for child in children:
-        child.start()
+    children = launch.start_services(settings, workers, say)
     started = time.time()
     try:
-        services.wait_until(services.intake_ready(settings), 90, "intake")
-        for i in range(workers):
-            services.wait_until(services.worker_ready(settings, i), 120, f"worker {i}")
-        services.wait_until(services.group_settled(settings, workers), 120, "worker group")
+        launch.wait_ready(settings, workers)
         token = add_account(settings, "demo-cc", Role.COMMAND_CENTRE)
         token_file = settings.home / "demo-token.txt"
-        token_file.write_text(token + "\n", encoding="utf-8")
+        write_secret(token_file, token + "\n")
         intake_url = settings.intake_url
         say("")
         say("gridflow 演示已启动 — where to look:")
@@ -191,9 +185,28 @@ def run_demo(settings: Settings, rate: float, duration: float, workers: int, wor
         say(_report(engine, settings, started))
         return 0 if agree else 1
     finally:
-        for child in reversed(children):
-            child.stop()
+        launch.stop_services(children)
         engine.close()
+
+
+def write_secret(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` readable by this user only (0600) from its first byte.
+
+    The file is made anew with that mode (``os.open``, not a chmod after
+    writing) and moved over ``path``, so an older, wider file of that name
+    is replaced, never reused, and a reader sees the old file or the new one.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    temporary.unlink(missing_ok=True)  # a leftover of a crash; O_EXCL below makes the file ours
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def _sleep_unless_interrupted(seconds: float) -> None:
@@ -216,10 +229,6 @@ def _report(engine: ServerEngine, settings: Settings, started: float) -> str:
     since = datetime.fromtimestamp(started, timezone.utc) - timedelta(minutes=1)
     rows = indicators(case_rows(engine, settings.clickhouse_database, now, since, now), "department", now)
     return render(rows, "table", title=title_for("department", since, now, now), targets=load_targets())
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 def _safe_count(engine: ServerEngine, settings: Settings, since: float) -> int:

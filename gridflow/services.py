@@ -12,6 +12,7 @@ from typing import IO, Callable
 
 import httpx
 
+from infra import lifeline
 from infra.settings import Settings
 
 
@@ -27,17 +28,30 @@ class Service:
         self._log: IO[bytes] | None = None
 
     def start(self) -> "Service":
+        """Start the child in its own session, tied to this process by its lifeline.
+
+        Its own session keeps a terminal's Ctrl-C to this process alone (which
+        then stops its children in order); the lifeline (:mod:`infra.lifeline`)
+        stops the child when this process dies without doing so — a SIGKILL of
+        its pid or group reaches no child in another session.
+        """
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = open(self.log_path, "ab")
-        env = {**os.environ, **self.settings.to_env()}
+        fd = lifeline.parent_end()
+        env = {**os.environ, **self.settings.replace(lifeline_fd=fd).to_env()}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gridflow", *self.args],
             env=env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            pass_fds=(fd,),
         )
         return self
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
 
     @property
     def alive(self) -> bool:

@@ -44,6 +44,27 @@ class Settings:
     kafka_partitions: int = _env("GRIDFLOW_KAFKA_PARTITIONS", "Partitions of each gridflow topic.", 4)
     kafka_replication: int = _env("GRIDFLOW_KAFKA_REPLICATION", "Replication factor of gridflow topics.", 1)
     topic_prefix: str = _env("GRIDFLOW_TOPIC_PREFIX", "Prefix of every topic name (tests use a unique one).", "gridflow")
+    kafka_security_protocol: str = _env(
+        "GRIDFLOW_KAFKA_SECURITY_PROTOCOL",
+        "How every client reaches Kafka: PLAINTEXT, SASL_PLAINTEXT or SASL_SSL (SASL: GRIDFLOW_KAFKA_USERNAME and "
+        "GRIDFLOW_KAFKA_PASSWORD, the principal the broker's ACLs name).",
+        "PLAINTEXT",
+    )
+    kafka_sasl_mechanism: str = _env(
+        "GRIDFLOW_KAFKA_SASL_MECHANISM", "SASL mechanism: SCRAM-SHA-512, SCRAM-SHA-256 (or PLAIN, over SASL_SSL only).", "SCRAM-SHA-512"
+    )
+    kafka_username: str = _env("GRIDFLOW_KAFKA_USERNAME", "SASL user name of this service (intake, worker, admin).", "")
+    kafka_password: str = _env("GRIDFLOW_KAFKA_PASSWORD", "SASL password of GRIDFLOW_KAFKA_USERNAME.", "", secret=True)
+    kafka_ssl_cafile: str = _env(
+        "GRIDFLOW_KAFKA_SSL_CAFILE", "PEM CA bundle that signed the broker's certificate (SASL_SSL). Empty: the system's.", ""
+    )
+    kafka_stack_scram: bool = _env(
+        "GRIDFLOW_KAFKA_STACK_SCRAM",
+        "The local broker (gridflow stack up) authenticates with SASL/SCRAM and enforces ACLs, with "
+        "GRIDFLOW_KAFKA_USERNAME as its super user (set GRIDFLOW_KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT). "
+        "Off: PLAINTEXT on 127.0.0.1, no ACLs.",
+        False,
+    )
 
     # --- ClickHouse ------------------------------------------------------------
     clickhouse_url: str = _env(
@@ -71,8 +92,52 @@ class Settings:
     session_hours: float = _env(
         "GRIDFLOW_SESSION_HOURS", "Hours a sign-in (the pages' password login) stays valid.", 12.0
     )
+    session_audit_days: float = _env(
+        "GRIDFLOW_SESSION_AUDIT_DAYS",
+        "Days an ended sign-in (signed out, revoked, expired) stays on the accounts topic for the audit; the "
+        "user's next sign-in then tombstones it. 0: tombstoned at sign-out.",
+        30.0,
+    )
+    signin_max_failures: int = _env(
+        "GRIDFLOW_SIGNIN_MAX_FAILURES",
+        "Failed sign-ins of one account id within GRIDFLOW_SIGNIN_WINDOW_S after which it gets 429 (known or not).",
+        10,
+    )
+    signin_window_s: float = _env(
+        "GRIDFLOW_SIGNIN_WINDOW_S", "Seconds over which failed sign-ins of one id are counted.", 900.0
+    )
+    signin_tracked_ids: int = _env(
+        "GRIDFLOW_SIGNIN_TRACKED_IDS",
+        "Most account ids whose failed sign-ins the intake remembers (beyond: the least recent is forgotten).",
+        10000,
+    )
+    signin_hash_threads: int = _env(
+        "GRIDFLOW_SIGNIN_HASH_THREADS", "Threads that check sign-in passwords (scrypt, ~0.4 s and 128 MiB each).", 2
+    )
+    signin_hash_queue: int = _env(
+        "GRIDFLOW_SIGNIN_HASH_QUEUE",
+        "Sign-ins that may wait for a password-checking thread; beyond that a sign-in gets 503 with Retry-After.",
+        16,
+    )
+    token_secret: str = _env(
+        "GRIDFLOW_TOKEN_SECRET",
+        "Key that signs new tokens (HMAC), so a forged token is refused at once instead of waiting for the "
+        "accounts topic; the same on every intake, worker and admin machine. Empty: tokens are unsigned.",
+        "",
+        secret=True,
+    )
+    token_wait_s: float = _env(
+        "GRIDFLOW_TOKEN_WAIT_S",
+        "Seconds a token that may be new (well-shaped, signed if a secret is set) waits for the accounts topic.",
+        2.0,
+    )
     photo_max_bytes: int = _env(
         "GRIDFLOW_PHOTO_MAX_BYTES", "Largest photo the intake stores (413 above it).", 8 * 1024 * 1024
+    )
+    intake_body_max_bytes: int = _env(
+        "GRIDFLOW_INTAKE_BODY_MAX_BYTES",
+        "Largest JSON or form body the intake reads: 413 above it, before reading (photos: GRIDFLOW_PHOTO_MAX_BYTES).",
+        1024 * 1024,
     )
     token_ttl_days: float = _env(
         "GRIDFLOW_TOKEN_TTL_DAYS", "Days a new token is valid (gridflow users add); 0: it never expires.", 180.0
@@ -82,10 +147,32 @@ class Settings:
         "Seconds an action request waits for the case agent's verdict before answering 202 pending.",
         5.0,
     )
+    live_streams_per_account: int = _env(
+        "GRIDFLOW_LIVE_STREAMS_PER_ACCOUNT", "Live alert streams one account may hold open at once (429 above).", 3
+    )
+    live_streams_max: int = _env(
+        "GRIDFLOW_LIVE_STREAMS_MAX", "Live alert streams one intake holds open at once, all accounts (429 above).", 200
+    )
+    live_queue_alerts: int = _env(
+        "GRIDFLOW_LIVE_QUEUE_ALERTS",
+        "Alerts waiting for one live stream whose client reads too slowly; one more and the stream is closed "
+        "(its final event says so; the page reconnects and replays). Keep it above 64 (alerts fanned out at once).",
+        100,
+    )
+    live_send_timeout_s: float = _env(
+        "GRIDFLOW_LIVE_SEND_TIMEOUT_S",
+        "Seconds a live stream may wait for its client to take one write before the connection is dropped.",
+        30.0,
+    )
     intake_index_hours: float = _env(
         "GRIDFLOW_INTAKE_INDEX_HOURS",
         "Hours of the reports topic the intake keeps in memory to answer repeats and GETs before processing.",
         48.0,
+    )
+    intake_index_max: int = _env(
+        "GRIDFLOW_INTAKE_INDEX_MAX",
+        "Most reports the intake keeps in memory; past it the oldest already made cases are forgotten first.",
+        500_000,
     )
     redrive_after_s: float = _env(
         "GRIDFLOW_REDRIVE_AFTER",
@@ -188,6 +275,14 @@ class Settings:
 
     # --- logging --------------------------------------------------------------------
     log_level: str = _env("GRIDFLOW_LOG_LEVEL", "Python log level.", "INFO")
+
+    # --- a child of the demo or a test ----------------------------------------------
+    lifeline_fd: int = _env(
+        "GRIDFLOW_LIFELINE_FD",
+        "Set by the process that starts an intake or worker (gridflow demo, the tests), never by hand: an "
+        "inherited pipe whose end of file means that process has died, and this one then stops. -1: none.",
+        -1,
+    )
 
     # ------------------------------------------------------------------------------
     @classmethod

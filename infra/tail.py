@@ -5,6 +5,10 @@ no committed offsets: each process keeps its own copy) and hands every
 record to a callback. ``catch_up()`` waits until everything written before
 the call has been read, which is how a reader sees its own writes and a
 token created a moment ago.
+
+Given the :class:`~infra.settings.Settings`, the tail connects with their
+security (:func:`infra.kafka.client_config`); a bare bootstrap string means a
+PLAINTEXT broker without authentication (the local stack's default).
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ from typing import Callable
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
+from infra.kafka import client_config
+from infra.settings import Settings
+
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[bytes | None, bytes | None, int], None]
@@ -24,8 +31,10 @@ Handler = Callable[[bytes | None, bytes | None, int], None]
 class TopicTail:
     """Read ``topic`` from ``since_ms`` (or the beginning) and keep following it."""
 
-    def __init__(self, bootstrap: str, topic: str, handle: Handler, since_ms: int | None = None) -> None:
-        self.bootstrap = bootstrap
+    def __init__(self, kafka: Settings | str, topic: str, handle: Handler, since_ms: int | None = None) -> None:
+        # Built once, here: a setting that is wrong fails the caller at once, not the reading thread.
+        self._config = client_config(kafka) if isinstance(kafka, Settings) else {"bootstrap_servers": kafka}
+        self.bootstrap = self._config["bootstrap_servers"]
         self.topic = topic
         self.handle = handle
         self.since_ms = since_ms
@@ -54,7 +63,7 @@ class TopicTail:
     # -- the reading thread --------------------------------------------------------
     def _connect(self) -> tuple[KafkaConsumer, list[TopicPartition]]:
         consumer = KafkaConsumer(
-            bootstrap_servers=self.bootstrap,
+            **self._config,
             group_id=None,
             enable_auto_commit=False,
             client_id=f"gridflow-tail-{self.topic}",

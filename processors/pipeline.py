@@ -20,6 +20,7 @@ from faust.types import TopicT
 
 from classifier import ReportClassifier
 from district import Registry
+from infra.kafka import faust_credentials
 from infra.settings import Settings
 from processors.clock import Clock
 from processors.guard import RecordGuard
@@ -59,7 +60,7 @@ class Pipeline:
     sequences: Any
     #: case_id → the case (schemas.case.Case as JSON)
     case_table: Any
-    #: action_id → the verdict given (schemas.case_flow.ActionVerdict as JSON): a retried action is answered again
+    #: case_id → {"<actor>:<action_id>": the verdict given (ActionVerdict as JSON)}, its latest: a retry is answered again
     action_table: Any
     #: "<town>:cell:<cell>" / "<town>:grid:<grid>" → the open cases filed there (processors.lifecycle.incidents)
     candidates: Any
@@ -126,7 +127,7 @@ TABLES = {
     "case-numbers": "case_id → case number",
     "case-sequences": "town-day → last number",
     "cases": "case_id → current case",
-    "case-actions": "action_id → verdict",
+    "case-actions": "case_id → its latest verdicts by actor and action_id",
     "case-history": "case_id → its events",
     "incident-candidates": "town and place → open cases",
     "merge-decisions": "case_id → merged into",
@@ -180,6 +181,7 @@ def build(
     app = faust.App(
         settings.worker_id,
         broker=f"kafka://{settings.bootstrap}",
+        broker_credentials=faust_credentials(settings),
         store=settings.table_store,
         datadir=str(worker_dir),
         autodiscover=False,

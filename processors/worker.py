@@ -11,6 +11,7 @@ from classifier import ReportClassifier
 from district import load_registry
 from infra.clickhouse import ServerEngine
 from infra.kafka import ensure_topics
+from infra.lifeline import watch
 from infra.settings import Settings
 from processors.agents import AGENTS
 from processors.clock import SystemClock
@@ -28,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 def run_worker(settings: Settings) -> None:
     """Create topics and tables if missing, then process until stopped (SIGTERM/SIGINT)."""
+    watch(settings.lifeline_fd)  # started by the demo or a test: stop when it dies
     # Data first: a bad rule or calendar file stops the worker here, naming
     # file and line, before it touches Kafka or routes a single case.
     registry = load_registry()

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, RootModel, Tag
 
+from schemas.bounds import SafeText
 from schemas.report import AcceptedReport
 from schemas.vocabulary import (
     CASE_NUMBER,
@@ -119,6 +120,7 @@ class LinkCommand(BaseModel):
     reporters: int = Field(default=1, ge=0, description="Independent reporters it brings")
     evidence: dict[str, Any] = Field(default_factory=dict)
     at: datetime
+    hops: int = Field(default=0, ge=0, description="Times it was passed on from a case merged meanwhile")
 
 
 class UnlinkCommand(BaseModel):
@@ -144,8 +146,8 @@ class CaseActionRequest(BaseModel):
     action_id: UUID | None = Field(
         default=None, description="Optional idempotency key: a retry with the same id is applied once"
     )
-    note: str | None = Field(default=None, max_length=2000, description="备注 / 办理说明")
-    reason: str | None = Field(
+    note: SafeText | None = Field(default=None, max_length=2000, description="备注 / 办理说明")
+    reason: SafeText | None = Field(
         default=None, max_length=500, description="原因: required to return, reject, reopen, refuse or ask for time"
     )
     photos: list[Annotated[str, Field(pattern=PHOTO_ID)]] = Field(
@@ -156,7 +158,7 @@ class CaseActionRequest(BaseModel):
         default=None, description="人工分拨: the lead department to assign"
     )
     category: Category | None = Field(default=None, description="人工分拨: the corrected category")
-    subcategory: str | None = Field(default=None, max_length=64)
+    subcategory: SafeText | None = Field(default=None, max_length=64)
     merge_into: UUID | None = Field(default=None, description="合并: the case this one duplicates")
 
 

@@ -7,7 +7,8 @@ same rules:
 
 * a nested model is flattened (``location`` → ``location_lat`` …);
 * an optional field is ``Nullable``; enums and literals are their ``String`` value;
-* a personal field is stored masked, under ``<name>_masked``;
+* a personal field is stored masked, under ``<name>_masked``; phones typed into free text
+  (``pii.FREE_TEXT``: titles, descriptions, an event's notes and reasons) are masked in place;
 * datetimes are ``DateTime`` in UTC (the Debian 18.16 server has no DateTime64);
 * a free-form dict is a JSON ``String``.
 
@@ -26,7 +27,13 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from schemas.pii import MASKERS, personal_fields
+from schemas.pii import (
+    FREE_TEXT,
+    MASKERS,
+    mask_free_text,
+    mask_phones_in_text,
+    personal_fields,
+)
 
 
 def _unwrap(annotation: Any) -> tuple[Any, bool]:
@@ -130,7 +137,9 @@ def row(record: BaseModel, **extra: Any) -> dict[str, Any]:
                 out[f"{name}_{sub}"] = None if value is None else _value(getattr(value, sub))
         elif name in pii:
             out[f"{name}_masked"] = MASKERS[pii[name]](value)
+        elif name in FREE_TEXT and isinstance(value, str):
+            out[name] = mask_phones_in_text(value)
         else:
-            out[name] = _value(value)
+            out[name] = _value(mask_free_text(value) if isinstance(value, dict) else value)
     out.update(extra)
     return out

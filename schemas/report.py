@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -23,6 +23,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from schemas.bounds import SafeText, check_reported_time
 from schemas.pii import personal
 from schemas.vocabulary import (
     GRID_ID,
@@ -42,8 +43,9 @@ class Point(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    lat: float = Field(ge=-90, le=90, description="纬度 latitude, decimal degrees")
-    lon: float = Field(ge=-180, le=180, description="经度 longitude, decimal degrees")
+    # A valid point outside the district is no error: its case waits in triage.
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False, description="纬度 latitude, decimal degrees")
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False, description="经度 longitude, decimal degrees")
     datum: Datum = Field(description="坐标系: WGS-84 (GPS) or GCJ-02 (most Chinese map products)")
 
 
@@ -65,10 +67,13 @@ class Report(BaseModel):
         description="回访电话 call-back phone (personal information; masked downstream); often absent from networks",
     )
     category_hint: Category | None = Field(default=None, description="类别 as the reporter sees it")
-    title: str = Field(min_length=2, max_length=100, description="标题")
-    description: str = Field(min_length=2, max_length=4000, description="情况描述 (free Chinese text)")
+    title: SafeText = Field(min_length=2, max_length=100, description="标题")
+    description: SafeText = Field(min_length=2, max_length=4000, description="情况描述 (free Chinese text)")
     severity_hint: Severity | None = Field(default=None, description="紧急程度 as the reporter sees it")
-    occurred_at: AwareDatetime = Field(description="发生时间 from the device, with its UTC offset")
+    occurred_at: AwareDatetime = Field(
+        description="发生时间 from the device, with its UTC offset: from 2000-01-01 (Beijing) to 10 minutes past the "
+        "server's clock"
+    )
     photo_ids: list[Annotated[str, Field(pattern=PHOTO_ID)]] = Field(
         default_factory=list, max_length=9, description="Ids of photos uploaded beforehand (at most 9)"
     )
@@ -88,6 +93,20 @@ class Report(BaseModel):
             )
         return self
 
+    def _bounding_clock(self) -> datetime:
+        """The time ``occurred_at`` may be at most FUTURE_SLACK ahead of: the server's clock now."""
+        return datetime.now(UTC)
+
+    @model_validator(mode="after")
+    def _occurred_in_bounds(self) -> Report:
+        try:
+            check_reported_time(self.occurred_at, self._bounding_clock())
+        except PydanticCustomError as error:
+            raise ValidationError.from_exception_data(
+                type(self).__name__, [InitErrorDetails(type=error, loc=("occurred_at",), input=str(self.occurred_at))]
+            ) from None
+        return self
+
     def fingerprint(self) -> str:
         """SHA-256 of the canonical body: equal for a byte-different but identical resubmission."""
         canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
@@ -99,9 +118,11 @@ class NetworkOrigin(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    event_id: str = Field(min_length=1, max_length=64, description="The network's own event id (its idempotency key)")
-    subcategory_hint: str | None = None
-    mapping_note: str | None = Field(default=None, max_length=500)
+    event_id: SafeText = Field(
+        min_length=1, max_length=64, description="The network's own event id (its idempotency key)"
+    )
+    subcategory_hint: SafeText | None = Field(default=None, max_length=64)
+    mapping_note: SafeText | None = Field(default=None, max_length=500)
     payload: dict[str, Any] = Field(description="The event as the network sent it")
 
     def stamps(self) -> dict[str, Any]:
@@ -138,14 +159,20 @@ class AcceptedReport(Report):
         pattern=r"^[0-9a-f]{64}$", description="Report.fingerprint() of the body (with the network's payload, if any)"
     )
     # Added by migration 0008 (source networks): set by the intake from a network's own event, never by a body.
-    source_event_id: str | None = Field(default=None, max_length=64, description="The network's own event id")
-    subcategory_hint: str | None = Field(default=None, max_length=64, description="小类 as the network's code maps")
-    mapping_note: str | None = Field(
+    source_event_id: SafeText | None = Field(default=None, max_length=64, description="The network's own event id")
+    subcategory_hint: SafeText | None = Field(default=None, max_length=64, description="小类 as the network's code maps")
+    mapping_note: SafeText | None = Field(
         default=None, max_length=500, description="Which of the network's codes did not map: the case waits in triage"
     )
     original_payload: dict[str, Any] | None = personal(
         "payload", default=None, description="The network's event as it came (names, phones): the command centre's only"
     )
+
+    def _bounding_clock(self) -> datetime:
+        # Downstream the bound is the receipt, not the reading worker's clock: a record the
+        # intake accepted stays valid however late (or on whichever machine) it is read.
+        received = self.received_at
+        return received if received.tzinfo is not None else received.replace(tzinfo=UTC)
 
     @classmethod
     def stamp(

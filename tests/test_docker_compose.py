@@ -7,6 +7,11 @@ cross-checked against each other and against :class:`infra.settings.Settings`.
 Each check is a function that raises ``AssertionError``; ``test_*_holds``
 runs it on the real files and ``test_check_catches`` runs it on a copy broken
 on purpose, so none of the checks can pass whatever the files say.
+
+Files the services mount from the checkout (the Caddyfile, the Kafka start and
+ACL scripts, the ACL table, ClickHouse's user for Grafana) are part of the
+stack and checked with it. Secrets have no defaults in the compose file, so the
+file is read as ``docker compose`` would read it with ``TEST_ENV`` set.
 """
 
 from __future__ import annotations
@@ -15,8 +20,10 @@ import copy
 import dataclasses
 import re
 import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
@@ -29,6 +36,9 @@ try:
 except ImportError:  # running from a checkout that is not installed
     sys.path.insert(0, str(ROOT))
     from infra.settings import Settings
+from infra.kafka_acls import parse_acl_table
+from infra.stack import kafka_security
+from schemas.topics import ACCOUNTS, ALERTS_PREFIX, ALL, REPORTS
 
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
@@ -38,6 +48,18 @@ DATASOURCE_UID = "gridflow-clickhouse"
 CLICKHOUSE_PLUGIN = "grafana-clickhouse-datasource"
 GRIDFLOW_SERVICES = {"intake", "worker", "migrate"}
 VERSION = re.compile(r"\d+\.\d+")
+#: what an operator's .env holds: every secret, each a different value (so a mix-up shows)
+TEST_ENV = {
+    "CLICKHOUSE_PASSWORD": "test-clickhouse-sink-0001",
+    "CLICKHOUSE_GRAFANA_PASSWORD": "test-clickhouse-grafana-0002",
+    "GRAFANA_ADMIN_PASSWORD": "test-grafana-admin-0003",
+    "KAFKA_ADMIN_PASSWORD": "test-kafka-admin-0004",
+    "KAFKA_INTAKE_PASSWORD": "test-kafka-intake-0005",
+    "KAFKA_WORKER_PASSWORD": "test-kafka-worker-0006",
+}
+#: a variable or setting whose value is a secret
+SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|PRIVATE_KEY", re.IGNORECASE)
+GRAFANA_SUB_PATH = "/grafana/"
 
 
 # --- loading ------------------------------------------------------------------
@@ -49,6 +71,10 @@ class Stack:
     dockerfile: str
     datasources: list[dict[str, Any]]
     dashboard_providers: list[dict[str, Any]]
+    #: the compose file as written (before YAML and interpolation)
+    compose_text: str = ""
+    #: every file a service mounts from the checkout, by its path there ("deploy/Caddyfile")
+    files: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def services(self) -> dict[str, dict[str, Any]]:
@@ -63,12 +89,26 @@ def _load_yaml_dir(folder: Path, key: str) -> list[dict[str, Any]]:
 
 
 def load_stack() -> Stack:
+    text = COMPOSE_FILE.read_text(encoding="utf-8")
+    compose = yaml.safe_load(text)
+    files: dict[str, str] = {}
+    for svc in compose["services"].values():
+        for source, _target, _ro in mounts(svc):
+            path = ROOT / source if source and source.startswith(".") else None
+            if path is not None and path.is_file():
+                files[_repo_path(source)] = path.read_text(encoding="utf-8")
     return Stack(
-        compose=yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8")),
+        compose=compose,
         dockerfile=DOCKERFILE.read_text(encoding="utf-8"),
         datasources=_load_yaml_dir(DATASOURCES_DIR, "datasources"),
         dashboard_providers=_load_yaml_dir(DASHBOARD_PROVIDERS_DIR, "providers"),
+        compose_text=text,
+        files=files,
     )
+
+
+def _repo_path(source: str) -> str:
+    return source.removeprefix("./").rstrip("/")
 
 
 @pytest.fixture(scope="module")
@@ -81,13 +121,17 @@ def compose() -> Stack:
 _INTERPOLATION = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
-def interpolate(value: Any) -> str:
-    """Compose's variable interpolation, with no variable set: defaults apply."""
+def interpolate(value: Any, env: dict[str, str] | None = None) -> str:
+    """Compose's variable interpolation with the variables of ``env`` (``TEST_ENV``) set: defaults apply to the rest."""
+    env = TEST_ENV if env is None else env
 
     def replace(match: re.Match[str]) -> str:
         if match.group(0) == "$$":
             return "$"
-        name, operator, argument = match.group(1), match.group(2), match.group(3)
+        name = match.group(1) or match.group(4)
+        operator, argument = match.group(2), match.group(3)
+        if env.get(name):
+            return env[name]
         if operator in (":-", "-"):
             return argument
         if operator in (":?", "?"):
@@ -174,7 +218,13 @@ def the_service(stack: Stack, predicate: Callable[[dict[str, Any]], bool], what:
 
 
 def kafka_service(stack: Stack) -> tuple[str, dict[str, Any]]:
-    return the_service(stack, lambda s: str(s.get("image", "")).startswith("apache/kafka:"), "apache/kafka")
+    """The broker: the apache/kafka service that keeps data (the ACL service runs the same image)."""
+    return the_service(
+        stack,
+        lambda s: str(s.get("image", "")).startswith("apache/kafka:")
+        and any(target.rstrip("/") == "/var/lib/kafka/data" for _, target, _ in mounts(s)),
+        "apache/kafka broker",
+    )
 
 
 def clickhouse_service(stack: Stack) -> tuple[str, dict[str, Any]]:
@@ -216,6 +266,101 @@ def is_pinned(image: str) -> bool:
     if digest.startswith("sha256:"):
         return True
     return bool(tag) and tag != "latest" and "latest" not in tag.split("-") and bool(VERSION.search(tag))
+
+
+def raw_environment(service: dict[str, Any]) -> dict[str, str]:
+    """A service's environment as written, before interpolation."""
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        return dict(item.split("=", 1) if "=" in item else (item, "") for item in env)
+    return {key: "" if value is None else str(value) for key, value in env.items()}
+
+
+def mounted_file(stack: Stack, service: dict[str, Any], target: str) -> tuple[str, str]:
+    """(path in the checkout, text) of the file ``service`` mounts at ``target``."""
+    for source, mount_target, _ro in mounts(service):
+        if mount_target == target and source and _repo_path(source) in stack.files:
+            return _repo_path(source), stack.files[_repo_path(source)]
+    raise AssertionError(f"nothing from the checkout is mounted at {target}")
+
+
+def entrypoint_script(stack: Stack, service: dict[str, Any]) -> tuple[str, str]:
+    """The checkout's script a service runs as its entrypoint (``bash /etc/.../x.sh``)."""
+    entry = service.get("entrypoint") or []
+    entry = entry.split() if isinstance(entry, str) else [str(part) for part in entry]
+    scripts = [part for part in entry if part.endswith(".sh")]
+    assert scripts, f"entrypoint {entry} runs no script"
+    return mounted_file(stack, service, scripts[0])
+
+
+_HEREDOC = r'{name}"?\s*<<\s*[\'"]?EOF[\'"]?\n(.*?)\nEOF\n'
+
+
+def script_properties(script: str, file_name: str, env: dict[str, str]) -> dict[str, str]:
+    """The ``key=value`` lines a script writes into ``file_name`` with ``cat > ... <<EOF``, ``${VAR}`` from ``env``."""
+    found = re.search(_HEREDOC.format(name=re.escape(file_name)), script, re.DOTALL)
+    assert found, f"the script writes no {file_name} (cat > …{file_name} <<EOF)"
+    text = re.sub(r"\$\{(\w+)\}", lambda m: env.get(m.group(1), m.group(0)), found.group(1))
+    return dict(line.split("=", 1) for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+def kafka_broker(stack: Stack) -> tuple[str, dict[str, Any], str, dict[str, str]]:
+    """The Kafka service: (name, service, its start script's text, the broker's server.properties)."""
+    name, kafka = kafka_service(stack)
+    _, script = entrypoint_script(stack, kafka)
+    return name, kafka, script, script_properties(script, "server.properties", environment(kafka))
+
+
+def scram_users(script: str, env: dict[str, str]) -> dict[str, str]:
+    """user → password of the ``--add-scram`` arguments in the broker's start script."""
+    users: dict[str, str] = {}
+    for match in re.finditer(r"--add-scram\s+\"SCRAM-SHA-512=\[name=([\w.-]+),password=\$\{(\w+)\}\]\"", script):
+        users[match.group(1)] = env.get(match.group(2), "")
+    return users
+
+
+def acl_service(stack: Stack) -> tuple[str, dict[str, Any], str]:
+    """The one-shot service that applies the ACL table: (name, service, the table's path in the checkout)."""
+    found = []
+    for name, svc in stack.services.items():
+        try:
+            path, _ = mounted_file(stack, svc, "/etc/gridflow/kafka-acls.txt")
+        except AssertionError:
+            continue
+        found.append((name, svc, path))
+    assert len(found) == 1, f"expected one service mounting the ACL table, found {[f[0] for f in found]}"
+    return found[0]
+
+
+def acl_rules(stack: Stack) -> list[Any]:
+    """The ACL table's rules with the names the ACL service fills in."""
+    _, svc, path = acl_service(stack)
+    env = environment(svc)
+    return parse_acl_table(stack.files[path], path, env.get("GRIDFLOW_TOPIC_PREFIX", ""), env.get("GRIDFLOW_WORKER_ID", ""))
+
+
+def allowed(rules: list[Any], principal: str, operation: str, topic: str) -> bool:
+    """Whether ``principal`` may do ``operation`` on ``topic`` under ``rules`` (Read and Write imply Describe)."""
+    implied = {"Describe": {"Describe", "Read", "Write", "All"}}.get(operation, {operation, "All"})
+    for rule in rules:
+        if rule.principal != principal or rule.resource != "topic" or not implied & set(rule.operations):
+            continue
+        if topic == rule.name if rule.pattern == "literal" else topic.startswith(rule.name):
+            return True
+    return False
+
+
+def clickhouse_users(stack: Stack) -> dict[str, tuple[ET.Element, ET.Element | None]]:
+    """Users the ClickHouse service gets from files mounted into users.d: name → (<user>, its <profile> or None)."""
+    _, clickhouse = clickhouse_service(stack)
+    users: dict[str, tuple[ET.Element, ET.Element | None]] = {}
+    for source, target, _ro in mounts(clickhouse):
+        if source and target.startswith("/etc/clickhouse-server/users.d/") and _repo_path(source) in stack.files:
+            root = ET.fromstring(stack.files[_repo_path(source)])
+            users_node = root.find("users")
+            for user in list(users_node) if users_node is not None else []:
+                users[user.tag] = (user, root.find(f"profiles/{user.findtext('profile', 'default')}"))
+    return users
 
 
 # --- checks -------------------------------------------------------------------
@@ -320,16 +465,15 @@ def check_worker_urls(stack: Stack) -> None:
 
 
 def check_kafka_bootstrap(stack: Stack) -> None:
-    kafka_name, kafka = kafka_service(stack)
-    env = environment(kafka)
-    advertised = listeners(env["KAFKA_ADVERTISED_LISTENERS"])
-    bound = listeners(env["KAFKA_LISTENERS"])
-    internal = env.get("KAFKA_INTER_BROKER_LISTENER_NAME", "PLAINTEXT")
+    kafka_name, kafka, _, props = kafka_broker(stack)
+    advertised = listeners(props.get("advertised.listeners", ""))
+    bound = listeners(props.get("listeners", ""))
+    internal = props.get("inter.broker.listener.name", "PLAINTEXT")
     assert internal in advertised, f"{kafka_name} advertises no {internal} listener"
     host, port = advertised[internal]
     assert host in (kafka_name, kafka.get("hostname")), f"{kafka_name} advertises {internal} as {host}, not itself"
     assert internal in bound and bound[internal][1] == port, f"{kafka_name} does not listen on its advertised {port}"
-    controllers = set(env.get("KAFKA_CONTROLLER_LISTENER_NAMES", "").split(","))
+    controllers = set(props.get("controller.listener.names", "").split(","))
     assert internal not in controllers, f"{internal} is the controller listener, not a client one"
     expected = f"{host}:{port}"
     users = [(name, svc) for name, svc in built_services(stack).items() if "KAFKA_BOOTSTRAP" in environment(svc)]
@@ -383,17 +527,176 @@ def check_grafana_datasource(stack: Stack) -> None:
     ch_name, clickhouse = clickhouse_service(stack)
     ch_env = environment(clickhouse)
     data = ds.get("jsonData") or {}
+    database = ch_env.get("CLICKHOUSE_DB")
     assert data.get("host") == ch_name, f"datasource host {data.get('host')!r} is not the {ch_name} service"
     assert int(data.get("port", 0)) == 9000 and data.get("protocol") == "native", "datasource is not native on 9000"
-    assert data.get("defaultDatabase") == ch_env.get("CLICKHOUSE_DB"), "datasource default database is not gridflow's"
-    assert data.get("username") == ch_env.get("CLICKHOUSE_USER", "default"), "datasource user is not ClickHouse's"
+    assert data.get("defaultDatabase") == database, "datasource default database is not gridflow's"
+    user = data.get("username")
+    assert user != ch_env.get("CLICKHOUSE_USER", "default"), f"datasource logs in as the sink's read-write user {user}"
+    users = clickhouse_users(stack)
+    assert user in users, f"datasource user {user!r} is not made by a file {ch_name} mounts into users.d"
+    node, profile = users[user]
+    assert profile is not None and profile.findtext("readonly") in ("1", "2"), f"ClickHouse user {user} is not read-only"
+    assert node.findtext("access_management", "0").strip() == "0", f"ClickHouse user {user} may manage access"
+    grants = [" ".join((q.text or "").split()) for q in node.findall("grants/query")]
+    assert grants == [f"GRANT SELECT ON {database}.*"], f"ClickHouse user {user} is granted {grants}, not SELECT on {database}.*"
     password = str((ds.get("secureJsonData") or {}).get("password", ""))
     variable = re.fullmatch(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?", password)
     assert variable, "the datasource password should come from Grafana's environment ($VARIABLE)"
+    from_env = (node.find("password") if node.find("password") is not None else ET.Element("password")).get("from_env")
+    assert from_env, f"ClickHouse user {user}'s password should come from {ch_name}'s environment (from_env)"
     _, grafana = grafana_service(stack)
-    assert environment(grafana).get(variable.group(1)) == ch_env.get("CLICKHOUSE_PASSWORD"), (
-        f"Grafana's {variable.group(1)} is not ClickHouse's CLICKHOUSE_PASSWORD"
+    given = environment(grafana).get(variable.group(1))
+    assert given and given == ch_env.get(from_env), (
+        f"Grafana's {variable.group(1)} is not {ch_name}'s {from_env}, the password of {user}"
     )
+
+
+def check_clickhouse_no_access_management(stack: Stack) -> None:
+    ch_name, clickhouse = clickhouse_service(stack)
+    flag = environment(clickhouse).get("CLICKHOUSE_DEFAULT_ACCESS_MANAGEMENT", "0")
+    assert flag == "0", f"{ch_name}'s user {environment(clickhouse).get('CLICKHOUSE_USER')} may create users and grants"
+
+
+def check_secrets_required(stack: Stack) -> None:
+    for match in _INTERPOLATION.finditer(stack.compose_text):
+        name = match.group(1) or match.group(4)
+        if name and SECRET_NAME.search(name):
+            assert match.group(2) in (":?", "?"), f"{match.group(0)}: a secret has no default; write ${{{name}:?…}}"
+    for service_name, svc in stack.services.items():
+        for key, value in raw_environment(svc).items():
+            if SECRET_NAME.search(key):
+                assert re.fullmatch(r"\$\{\w+:\?[^}]*\}", value.strip()), (
+                    f"{service_name}: {key} should be a required variable (${{NAME:?…}}), not {value!r}"
+                )
+
+
+def check_grafana_behind_proxy(stack: Stack) -> None:
+    name, grafana = grafana_service(stack)
+    assert not grafana.get("ports"), f"{name} publishes {grafana['ports']}: it is reached through the proxy only"
+    env = environment(grafana)
+    root = urlsplit(env.get("GF_SERVER_ROOT_URL", ""))
+    assert root.scheme == "https" and root.path == GRAFANA_SUB_PATH, (
+        f"{name}'s GF_SERVER_ROOT_URL {env.get('GF_SERVER_ROOT_URL')!r} is not https://…{GRAFANA_SUB_PATH}"
+    )
+    assert env.get("GF_SERVER_SERVE_FROM_SUB_PATH") == "true", f"{name} does not serve from {GRAFANA_SUB_PATH}"
+    assert env.get("GF_SECURITY_COOKIE_SECURE") == "true", f"{name}'s session cookie may travel without TLS"
+    proxy_name, proxy = proxy_service(stack)
+    _, caddyfile = mounted_file(stack, proxy, "/etc/caddy/Caddyfile")
+    block = re.search(rf"\bhandle\s+{re.escape(GRAFANA_SUB_PATH)}\*\s*\{{([^}}]*)\}}", caddyfile)
+    assert block and re.search(rf"reverse_proxy\s+{name}:3000\b", block.group(1)), (
+        f"{proxy_name}'s Caddyfile does not pass {GRAFANA_SUB_PATH}* (prefix kept) to {name}:3000"
+    )
+    assert name in depends_on(proxy), f"{proxy_name} does not wait for {name}"
+
+
+def check_kafka_sasl(stack: Stack) -> None:
+    name, kafka, script, props = kafka_broker(stack)
+    protocols = dict(item.split(":", 1) for item in props.get("listener.security.protocol.map", "").split(",") if item)
+    for listener in listeners(props.get("listeners", "")):
+        protocol = protocols.get(listener, listener)
+        assert protocol.startswith("SASL_"), f"{name}: listener {listener} is {protocol}: anyone could connect"
+    mechanisms = set(props.get("sasl.enabled.mechanisms", "").split(","))
+    assert mechanisms and mechanisms <= {"SCRAM-SHA-512", "SCRAM-SHA-256"}, f"{name}'s clients log in with {mechanisms}"
+    assert props.get("authorizer.class.name") == kafka_security.AUTHORIZER, f"{name} enforces no ACLs"
+    assert props.get("allow.everyone.if.no.acl.found") == "false", f"{name} lets anyone do what no ACL names"
+    supers = [u.strip() for u in props.get("super.users", "").split(";") if u.strip()]
+    assert supers == ["User:admin"], f"{name}'s super users are {supers}, not admin alone"
+    users = scram_users(script, environment(kafka))
+    assert users.get("admin"), f"{name} makes no SCRAM user admin"
+    logins: dict[str, str] = {}
+    for service in ("intake", "worker"):
+        svc_name, svc = gridflow_service(stack, service)
+        assert setting(svc, "GRIDFLOW_KAFKA_SECURITY_PROTOCOL") == "SASL_PLAINTEXT", f"{svc_name} does not use SASL"
+        assert setting(svc, "GRIDFLOW_KAFKA_SASL_MECHANISM") in mechanisms, f"{svc_name}'s SASL mechanism is not enabled"
+        user = setting(svc, "GRIDFLOW_KAFKA_USERNAME")
+        assert user in users and user != "admin", f"{svc_name} logs in as {user!r}, not a SCRAM user of its own"
+        assert setting(svc, "GRIDFLOW_KAFKA_PASSWORD") == users[user], f"{svc_name}'s password is not {user}'s"
+        logins[svc_name] = user
+    assert len(set(logins.values())) == len(logins), f"services share a Kafka user: {logins}"
+
+
+def check_kafka_like_local_stack(stack: Stack) -> None:
+    """The broker's security lines are those of the local SCRAM broker the tests prove (infra.stack.kafka_security)."""
+    name, _, _, props = kafka_broker(stack)
+    local = kafka_security.server_properties(
+        Settings(
+            kafka_stack_scram=True, kafka_security_protocol="SASL_PLAINTEXT", kafka_username="admin",
+            kafka_password="x" * 16, kafka_sasl_mechanism=props.get("sasl.enabled.mechanisms", ""),
+        ),
+        9092, 9093,
+    )  # fmt: skip
+    for key, value in local.items():
+        if key in ("listeners", "advertised.listeners"):
+            continue
+        assert key in props, f"{name} lacks {key} (the local SCRAM broker has it)"
+        if "jaas" in key:
+            continue  # the same login modules, with other passwords
+        if key == "listener.security.protocol.map":
+            assert set(props[key].split(",")) == set(value.split(",")), f"{name}: {key} differs from the local broker's"
+        else:
+            assert props[key] == value, f"{name}: {key}={props[key]}, the local SCRAM broker has {value}"
+
+
+def check_kafka_acl_service(stack: Stack) -> None:
+    name, svc, _ = acl_service(stack)
+    kafka_name, kafka, script, props = kafka_broker(stack)
+    assert svc.get("image") == kafka.get("image"), f"{name} does not run {kafka_name}'s image (its kafka-acls.sh)"
+    _, acl_script = entrypoint_script(stack, svc)
+    assert "kafka-acls.sh" in acl_script and "--add" in acl_script, f"{name}'s script does not add ACLs"
+    assert depends_on(svc).get(kafka_name) == "service_healthy", f"{name} does not wait for {kafka_name}"
+    assert str(svc.get("restart", "no")) == "no", f"{name} is a one-shot service: restart must be no"
+    env = environment(svc)
+    assert env.get("KAFKA_ADMIN_PASSWORD") == scram_users(script, environment(kafka)).get("admin"), (
+        f"{name} does not log in with the admin password {kafka_name} formats with"
+    )
+    host, port = listeners(props.get("advertised.listeners", ""))[props.get("inter.broker.listener.name", "")]
+    assert env.get("KAFKA_BOOTSTRAP") == f"{host}:{port}", f"{name} does not reach {kafka_name} at {host}:{port}"
+    for service in ("intake", "worker"):
+        svc_name, gridflow = gridflow_service(stack, service)
+        assert depends_on(gridflow).get(name) == "service_completed_successfully", f"{svc_name} starts before the ACLs"
+        for variable in ("GRIDFLOW_TOPIC_PREFIX", "GRIDFLOW_WORKER_ID"):
+            assert env.get(variable) == setting(gridflow, variable), (
+                f"{name} fills the ACLs' {variable} with {env.get(variable)!r}, {svc_name} uses {setting(gridflow, variable)!r}"
+            )
+    users = scram_users(script, environment(kafka))
+    for rule in acl_rules(stack):
+        assert rule.principal in users, f"ACL line {rule.line} names {rule.principal}, who has no SCRAM user"
+
+
+def check_kafka_acls_fit_the_code(stack: Stack) -> None:
+    """Each service may do what gridflow's code does with Kafka; accounts and reports are the intake's alone."""
+    rules = acl_rules(stack)
+    _, svc, _ = acl_service(stack)
+    prefix, worker_id = environment(svc).get("GRIDFLOW_TOPIC_PREFIX"), environment(svc).get("GRIDFLOW_WORKER_ID")
+    intake = setting(gridflow_service(stack, "intake")[1], "GRIDFLOW_KAFKA_USERNAME")
+    worker = setting(gridflow_service(stack, "worker")[1], "GRIDFLOW_KAFKA_USERNAME")
+    topics = [f"{prefix}.{t.name}" for t in ALL] + [f"{prefix}.{ALERTS_PREFIX}CG"]
+    principals = {rule.principal for rule in rules}
+    for topic in topics:
+        for user in (intake, worker):  # both run ensure_topics at start
+            assert allowed(rules, user, "Describe", topic) and allowed(rules, user, "Create", topic), (
+                f"{user} cannot describe and create {topic} (ensure_topics at start)"
+            )
+        assert any(allowed(rules, p, "Write", topic) for p in principals), f"no ACL lets anyone write {topic}"
+    for spec in (ACCOUNTS, REPORTS):
+        topic = f"{prefix}.{spec.name}"
+        writers = {p for p in principals if allowed(rules, p, "Write", topic)}
+        assert writers == {intake}, f"{topic} is writable by {sorted(writers)}: the intake's alone"
+    worker_topics = ["reports", "case-openings", "case-commands", "cases", "case-events", "webhook-deliveries"]
+    for name in worker_topics:
+        assert allowed(rules, worker, "Read", f"{prefix}.{name}"), f"{worker} cannot read {prefix}.{name}"
+    for name in ("case-replies", "case-events", "cases", "reports.rejected", "dead-letters", f"{ALERTS_PREFIX}CG"):
+        assert allowed(rules, worker, "Write", f"{prefix}.{name}"), f"{worker} cannot write {prefix}.{name}"
+    assert allowed(rules, worker, "Write", f"{worker_id}-cases-changelog"), f"{worker} cannot write its tables' changelogs"
+    for group in (worker_id, f"{worker_id}-clickhouse-sink", f"{worker_id}-webhook-CG"):
+        assert any(
+            r.principal == worker and r.resource == "group" and "Read" in r.operations
+            and (group == r.name if r.pattern == "literal" else group.startswith(r.name))
+            for r in rules
+        ), f"{worker} cannot join the consumer group {group}"  # fmt: skip
+    for name in ("reports", "case-replies", "accounts", f"{ALERTS_PREFIX}CG"):
+        assert allowed(rules, intake, "Read", f"{prefix}.{name}"), f"{intake} cannot follow {prefix}.{name}"
 
 
 def check_depends_on(stack: Stack) -> None:
@@ -414,15 +717,16 @@ def check_depends_on(stack: Stack) -> None:
         assert deps.get("migrate") == "service_completed_successfully", f"{name} does not wait for migrate"
 
 
-def check_tls_proxy(stack: Stack) -> None:
+def proxy_service(stack: Stack) -> tuple[str, dict[str, Any]]:
     proxies = {n: svc for n, svc in stack.services.items() if str(svc.get("image", "")).startswith("caddy:")}
     assert proxies, "no TLS reverse proxy (caddy) in front of the intake"
-    name, proxy = next(iter(proxies.items()))
+    return next(iter(proxies.items()))
+
+
+def check_tls_proxy(stack: Stack) -> None:
+    name, proxy = proxy_service(stack)
     assert 443 in container_ports(proxy), f"{name} does not publish 443"
-    sources = {target: source for source, target, _ in mounts(proxy)}
-    caddyfile = sources.get("/etc/caddy/Caddyfile")
-    assert caddyfile, f"{name} does not mount a Caddyfile"
-    text = (ROOT / caddyfile).read_text()
+    caddyfile, text = mounted_file(stack, proxy, "/etc/caddy/Caddyfile")
     _, intake = gridflow_service(stack, "intake")
     port = setting(intake, "GRIDFLOW_INTAKE_PORT")
     assert re.search(rf"reverse_proxy\s+intake:{port}\b", text), f"{caddyfile} does not proxy to intake:{port}"
@@ -444,6 +748,13 @@ CHECKS: dict[str, Callable[[Stack], None]] = {
     "grafana_datasource": check_grafana_datasource,
     "depends_on": check_depends_on,
     "tls_proxy": check_tls_proxy,
+    "secrets_required": check_secrets_required,
+    "grafana_behind_proxy": check_grafana_behind_proxy,
+    "clickhouse_no_access_management": check_clickhouse_no_access_management,
+    "kafka_sasl": check_kafka_sasl,
+    "kafka_like_local_stack": check_kafka_like_local_stack,
+    "kafka_acl_service": check_kafka_acl_service,
+    "kafka_acls_fit_the_code": check_kafka_acls_fit_the_code,
 }
 
 
@@ -504,9 +815,30 @@ def _worker_urls_wrong_host(s: Stack) -> None:
     _env(s, "intake")["GRIDFLOW_WORKER_URLS"] = "http://127.0.0.1:6066"
 
 
-def _kafka_advertises_elsewhere(s: Stack) -> None:
-    kafka = next(n for n, svc in s.services.items() if str(svc.get("image", "")).startswith("apache/kafka:"))
-    _env(s, kafka)["KAFKA_ADVERTISED_LISTENERS"] = "PLAINTEXT://kafka:19092"
+def _edit_file(path: str, old: str, new: str) -> Callable[[Stack], None]:
+    def edit(s: Stack) -> None:
+        assert old in s.files[path], f"{path} no longer holds {old!r}: update this breakage"
+        s.files[path] = s.files[path].replace(old, new)
+
+    return edit
+
+
+def _edit_compose_text(old: str, new: str) -> Callable[[Stack], None]:
+    def edit(s: Stack) -> None:
+        assert old in s.compose_text, f"the compose file no longer holds {old!r}: update this breakage"
+        s.compose_text = s.compose_text.replace(old, new, 1)
+
+    return edit
+
+
+_KAFKA_START = "deploy/kafka-start.sh"
+_ACL_TABLE = "deploy/kafka-acls.txt"
+_GRAFANA_USER = "deploy/clickhouse-grafana-user.xml"
+_CADDYFILE = "deploy/Caddyfile"
+
+_kafka_advertises_elsewhere = _edit_file(
+    _KAFKA_START, "advertised.listeners=SASL_PLAINTEXT://kafka:9092", "advertised.listeners=SASL_PLAINTEXT://kafka:19092"
+)
 
 
 def _bootstrap_controller_port(s: Stack) -> None:
@@ -526,6 +858,93 @@ def _clickhouse_other_db(s: Stack) -> None:
 def _clickhouse_other_password(s: Stack) -> None:
     ch = next(n for n, svc in s.services.items() if str(svc.get("image", "")).startswith("clickhouse/"))
     _env(s, ch)["CLICKHOUSE_PASSWORD"] = "another"
+
+
+def _grafana_other_password(s: Stack) -> None:
+    _env(s, "grafana")["CLICKHOUSE_GRAFANA_PASSWORD"] = "${CLICKHOUSE_PASSWORD:?}"
+
+
+def _datasource_sink_user(s: Stack) -> None:
+    for ds in s.datasources:
+        ds["jsonData"]["username"] = "gridflow"
+
+
+def _datasource_unknown_user(s: Stack) -> None:
+    for ds in s.datasources:
+        ds["jsonData"]["username"] = "reader"
+
+
+def _secret_default(s: Stack) -> None:
+    _edit_compose_text("${KAFKA_WORKER_PASSWORD:?", "${KAFKA_WORKER_PASSWORD:-")(s)
+
+
+def _grafana_admin_literal(s: Stack) -> None:
+    _env(s, "grafana")["GF_SECURITY_ADMIN_PASSWORD"] = "admin"
+
+
+def _worker_password_literal(s: Stack) -> None:
+    _env(s, "worker")["GRIDFLOW_KAFKA_PASSWORD"] = "worker-secret-123456"
+
+
+def _grafana_published(s: Stack) -> None:
+    s.services["grafana"]["ports"] = ["3000:3000"]
+
+
+def _grafana_at_root(s: Stack) -> None:
+    _env(s, "grafana")["GF_SERVER_ROOT_URL"] = "https://localhost/"
+
+
+def _grafana_over_http(s: Stack) -> None:
+    _env(s, "grafana")["GF_SERVER_ROOT_URL"] = "http://localhost/grafana/"
+
+
+def _worker_as_intake(s: Stack) -> None:
+    _env(s, "worker")["GRIDFLOW_KAFKA_USERNAME"] = "intake"
+    _env(s, "worker")["GRIDFLOW_KAFKA_PASSWORD"] = "${KAFKA_INTAKE_PASSWORD:?}"
+
+
+def _worker_as_admin(s: Stack) -> None:
+    _env(s, "worker")["GRIDFLOW_KAFKA_USERNAME"] = "admin"
+    _env(s, "worker")["GRIDFLOW_KAFKA_PASSWORD"] = "${KAFKA_ADMIN_PASSWORD:?}"
+
+
+def _worker_wrong_password(s: Stack) -> None:
+    _env(s, "worker")["GRIDFLOW_KAFKA_PASSWORD"] = "${KAFKA_INTAKE_PASSWORD:?}"
+
+
+def _intake_plaintext(s: Stack) -> None:
+    _env(s, "intake")["GRIDFLOW_KAFKA_SECURITY_PROTOCOL"] = "PLAINTEXT"
+
+
+def _no_acl_service(s: Stack) -> None:
+    s.services.pop("kafka-acls")
+    for name in ("intake", "worker"):
+        s.services[name]["depends_on"].pop("kafka-acls")
+        s.services[name]["depends_on"]["kafka"] = {"condition": "service_healthy"}
+
+
+def _intake_skips_acls(s: Stack) -> None:
+    s.services["intake"]["depends_on"].pop("kafka-acls")
+
+
+def _acls_other_prefix(s: Stack) -> None:
+    _env(s, "kafka-acls")["GRIDFLOW_TOPIC_PREFIX"] = "gf"
+
+
+def _acls_wrong_admin(s: Stack) -> None:
+    _env(s, "kafka-acls")["KAFKA_ADMIN_PASSWORD"] = "${KAFKA_WORKER_PASSWORD:?}"
+
+
+def _acl_for_unknown_user(s: Stack) -> None:
+    s.files[_ACL_TABLE] += "webhooks  topic  literal  {prefix}.alerts.CG  Read\n"
+
+
+def _worker_may_write_accounts(s: Stack) -> None:
+    s.files[_ACL_TABLE] += "worker  topic  literal  {prefix}.accounts  Write\n"
+
+
+def _intake_may_not_create(s: Stack) -> None:
+    _edit_file(_ACL_TABLE, "intake  topic  prefixed  {prefix}.                         Describe,Create", "")(s)
 
 
 def _grafana_no_provisioning(s: Stack) -> None:
@@ -617,7 +1036,40 @@ BREAKAGES: list[tuple[str, Callable[[Stack], None], Callable[[Stack], None]]] = 
     ("datasource uid", _datasource_uid, check_grafana_datasource),
     ("datasource over http", _datasource_http, check_grafana_datasource),
     ("datasource other db", _datasource_other_db, check_grafana_datasource),
-    ("datasource other password", _clickhouse_other_password, check_grafana_datasource),
+    ("datasource other password", _grafana_other_password, check_grafana_datasource),
+    ("datasource as the sink's user", _datasource_sink_user, check_grafana_datasource),
+    ("datasource user not made", _datasource_unknown_user, check_grafana_datasource),
+    ("grafana user writable", _edit_file(_GRAFANA_USER, "<readonly>2</readonly>", "<readonly>0</readonly>"), check_grafana_datasource),
+    ("grafana user manages access", _edit_file(_GRAFANA_USER, "<access_management>0<", "<access_management>1<"), check_grafana_datasource),
+    ("grafana user granted all", _edit_file(_GRAFANA_USER, "GRANT SELECT ON gridflow.*", "GRANT ALL ON *.*"), check_grafana_datasource),
+    ("sink manages access", lambda s: _env(s, "clickhouse").__setitem__("CLICKHOUSE_DEFAULT_ACCESS_MANAGEMENT", "1"), check_clickhouse_no_access_management),
+    ("secret with a default", _secret_default, check_secrets_required),
+    ("grafana admin written in", _grafana_admin_literal, check_secrets_required),
+    ("kafka password written in", _worker_password_literal, check_secrets_required),
+    ("grafana published", _grafana_published, check_grafana_behind_proxy),
+    ("grafana at the root", _grafana_at_root, check_grafana_behind_proxy),
+    ("grafana over http", _grafana_over_http, check_grafana_behind_proxy),
+    ("grafana not proxied", _edit_file(_CADDYFILE, "reverse_proxy grafana:3000", "reverse_proxy intake:8080"), check_grafana_behind_proxy),
+    ("grafana prefix stripped", _edit_file(_CADDYFILE, "handle /grafana/*", "handle_path /grafana/*"), check_grafana_behind_proxy),
+    ("kafka plaintext listener", _edit_file(_KAFKA_START, "SASL_PLAINTEXT:SASL_PLAINTEXT,", "SASL_PLAINTEXT:PLAINTEXT,"), check_kafka_sasl),
+    ("kafka PLAIN for clients", _edit_file(_KAFKA_START, "sasl.enabled.mechanisms=SCRAM-SHA-512", "sasl.enabled.mechanisms=PLAIN"), check_kafka_sasl),
+    ("kafka without authorizer", _edit_file(_KAFKA_START, "authorizer.class.name=", "#authorizer.class.name="), check_kafka_sasl),
+    ("kafka allows by default", _edit_file(_KAFKA_START, "allow.everyone.if.no.acl.found=false", "allow.everyone.if.no.acl.found=true"), check_kafka_sasl),
+    ("kafka anonymous super user", _edit_file(_KAFKA_START, "super.users=User:admin", "super.users=User:admin;User:ANONYMOUS"), check_kafka_sasl),
+    ("worker logs in as intake", _worker_as_intake, check_kafka_sasl),
+    ("worker logs in as admin", _worker_as_admin, check_kafka_sasl),
+    ("worker's password is another's", _worker_wrong_password, check_kafka_sasl),
+    ("intake without SASL", _intake_plaintext, check_kafka_sasl),
+    ("controller on SCRAM", _edit_file(_KAFKA_START, "sasl.mechanism.controller.protocol=PLAIN", "sasl.mechanism.controller.protocol=SCRAM-SHA-512"), check_kafka_like_local_stack),
+    ("no ACL service", _no_acl_service, check_kafka_acl_service),
+    ("intake starts before the ACLs", _intake_skips_acls, check_kafka_acl_service),
+    ("ACLs for another prefix", _acls_other_prefix, check_kafka_acl_service),
+    ("ACL service's wrong admin password", _acls_wrong_admin, check_kafka_acl_service),
+    ("ACL for a user without SCRAM", _acl_for_unknown_user, check_kafka_acl_service),
+    ("worker may write accounts", _worker_may_write_accounts, check_kafka_acls_fit_the_code),
+    ("intake may not create topics", _intake_may_not_create, check_kafka_acls_fit_the_code),
+    ("worker may not write cases", _edit_file(_ACL_TABLE, "{prefix}.cases                    Read,Write", "{prefix}.cases                    Read"), check_kafka_acls_fit_the_code),
+    ("worker outside its group", _edit_file(_ACL_TABLE, "group  prefixed  {worker_id}  ", "group  literal   {worker_id}  "), check_kafka_acls_fit_the_code),
     ("dangling dependency", _dangling_dependency, check_depends_on),
     ("healthy without healthcheck", _healthy_without_healthcheck, check_depends_on),
     ("migrate restarts", _migrate_restarts, check_depends_on),
@@ -643,5 +1095,8 @@ def test_every_check_has_a_breakage() -> None:
 
 def test_interpolation_uses_defaults() -> None:
     assert interpolate("a${X:-b}c$$d${Y-e}") == "abc$de"
+    assert interpolate("${CLICKHOUSE_PASSWORD:?required}") == TEST_ENV["CLICKHOUSE_PASSWORD"]
     with pytest.raises(AssertionError):
         interpolate("${X:?required}")
+    with pytest.raises(AssertionError):
+        interpolate("${CLICKHOUSE_PASSWORD:?required}", env={})

@@ -14,6 +14,7 @@ import threading
 import time
 from typing import Callable
 
+from infra.kafka import client_config
 from infra.settings import Settings
 from infra.stack.clickhouse import ClickHouseServer, clickhouse_healthy
 from infra.stack.kafka import KafkaServer, kafka_healthy
@@ -73,7 +74,7 @@ def status(settings: Settings) -> dict[str, dict]:
         pid = k.pid()
         result["kafka"] = _entry(pid is not None, pid, k.endpoint, pid is not None and k.healthy(3.0), k.log_path, False)
     else:
-        ok = kafka_healthy(settings.kafka_bootstrap, 3.0)
+        ok = kafka_healthy(settings.kafka_bootstrap, 3.0, client_config(settings))
         result["kafka"] = _entry(ok, None, settings.kafka_bootstrap, ok, None, True)
     if settings.uses_local_clickhouse:
         c = ClickHouseServer(settings)
@@ -105,7 +106,7 @@ def _ch_endpoint(settings: Settings) -> str:
 
 def _check_external_kafka(settings: Settings) -> None:
     deadline = time.monotonic() + EXTERNAL_CHECK_TIMEOUT_S
-    while not kafka_healthy(settings.kafka_bootstrap, 5.0):
+    while not kafka_healthy(settings.kafka_bootstrap, 5.0, client_config(settings)):
         if time.monotonic() > deadline:
             raise StackError(f"Kafka at KAFKA_BOOTSTRAP={settings.kafka_bootstrap} does not answer")
         time.sleep(1.0)

@@ -4,11 +4,14 @@ The project writes its own small config (root ``<yandex>``) to
 ``settings.stack_dir/"clickhouse"/"config.xml"``: native and HTTP ports from
 the settings, 127.0.0.1 only, data under ``settings.stack_dir/"clickhouse"``,
 logs in ``settings.log_dir`` (``clickhouse.log`` and ``clickhouse.err.log``;
-the process's own stdout/stderr go to ``clickhouse.out.log``), and the
-package's ``users.xml`` (user ``default``, no password). Running as root is
-fine with 18.16: the server creates its folders owned by root and starts in
-well under a second. Its harmless "Include not found: networks" lines come
-from that ``users.xml``.
+the process's own stdout/stderr go to ``clickhouse.out.log``), and its own
+``users.xml`` beside it: user ``default`` (no password, what gridflow writes
+with) and user ``grafana``, read-only on gridflow's database — the
+dashboards' user, as in docker-compose (``deploy/clickhouse-grafana-user.xml``).
+18.16 has no SQL access management, so that user is made the way 18.16
+knows: a ``readonly`` profile and ``allow_databases`` in ``users.xml``.
+Running as root is fine with 18.16: the server creates its folders owned by
+root and starts in well under a second.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ from infra.stack.processes import Progress, StackError
 log = logging.getLogger(__name__)
 
 SERVER_BIN = Path("/usr/sbin/clickhouse-server")
-USERS_XML = Path("/etc/clickhouse-server/users.xml")
+#: the local server's read-only user (no password; 127.0.0.1 only, like ``default``)
+READONLY_USER = "grafana"
 
 
 def clickhouse_healthy(url: str, timeout: float = 5.0) -> bool:
@@ -69,6 +73,7 @@ class ClickHouseServer(processes.LocalServer):
         self.dir = settings.stack_dir / "clickhouse"
         self.data_dir = self.dir / "data"
         self.config_path = self.dir / "config.xml"
+        self.users_path = self.dir / "users.xml"
         self.pid_file = self.dir / "clickhouse.pid"
         self.log_path = settings.log_dir / "clickhouse.log"
         self.err_log_path = settings.log_dir / "clickhouse.err.log"
@@ -134,7 +139,7 @@ class ClickHouseServer(processes.LocalServer):
     <tmp_path>{p(self.dir / "tmp")}/</tmp_path>
     <user_files_path>{p(self.dir / "user_files")}/</user_files_path>
     <format_schema_path>{p(self.dir / "format_schemas")}/</format_schema_path>
-    <users_config>{escape(str(USERS_XML))}</users_config>
+    <users_config>{p(self.users_path)}</users_config>
     <default_profile>default</default_profile>
     <default_database>default</default_database>
     <timezone>UTC</timezone>
@@ -155,10 +160,62 @@ class ClickHouseServer(processes.LocalServer):
 </yandex>
 """
 
+    def users_xml(self) -> str:
+        """The server's users file: ``default`` (read-write) and ``grafana`` (read-only, gridflow's database)."""
+        database = escape(self.settings.clickhouse_database)
+        return f"""<?xml version="1.0"?>
+<!-- Written by infra.stack.clickhouse; rewritten on every start. -->
+<yandex>
+    <profiles>
+        <default>
+            <max_memory_usage>10000000000</max_memory_usage>
+            <use_uncompressed_cache>0</use_uncompressed_cache>
+            <load_balancing>random</load_balancing>
+        </default>
+        <!-- 2: SELECT (and SHOW, DESCRIBE, EXISTS) only; settings may change, all but `readonly` itself, because
+             Grafana's ClickHouse plugin sets max_execution_time on every query. No DDL either. -->
+        <{READONLY_USER}_readonly>
+            <readonly>2</readonly>
+            <allow_ddl>0</allow_ddl>
+            <max_memory_usage>2000000000</max_memory_usage>
+        </{READONLY_USER}_readonly>
+    </profiles>
+    <users>
+        <default>
+            <password></password>
+            <networks><ip>::1</ip><ip>127.0.0.1</ip></networks>
+            <profile>default</profile>
+            <quota>default</quota>
+        </default>
+        <{READONLY_USER}>
+            <password></password>
+            <networks><ip>::1</ip><ip>127.0.0.1</ip></networks>
+            <profile>{READONLY_USER}_readonly</profile>
+            <quota>default</quota>
+            <!-- gridflow's tables only (18.16 always lets a user read `system` too) -->
+            <allow_databases><database>{database}</database></allow_databases>
+        </{READONLY_USER}>
+    </users>
+    <quotas>
+        <default>
+            <interval>
+                <duration>3600</duration>
+                <queries>0</queries>
+                <errors>0</errors>
+                <result_rows>0</result_rows>
+                <read_rows>0</read_rows>
+                <execution_time>0</execution_time>
+            </interval>
+        </default>
+    </quotas>
+</yandex>
+"""
+
     def _write_config(self) -> None:
         for d in (self.dir, self.data_dir, self.dir / "tmp", self.dir / "user_files", self.dir / "format_schemas"):
             d.mkdir(parents=True, exist_ok=True)
         self.settings.log_dir.mkdir(parents=True, exist_ok=True)
+        self.users_path.write_text(self.users_xml())
         self.config_path.write_text(self.config_xml())
 
     # --- lifecycle -----------------------------------------------------------
@@ -169,6 +226,11 @@ class ClickHouseServer(processes.LocalServer):
     @property
     def url(self) -> str:
         return f"clickhouse://default@127.0.0.1:{self.port}/default"
+
+    @property
+    def readonly_url(self) -> str:
+        """The read-only user's URL (the dashboards' view of the data)."""
+        return f"clickhouse://{READONLY_USER}@127.0.0.1:{self.port}/{self.settings.clickhouse_database}"
 
     def start(self, progress: Progress = print) -> None:
         """Install if needed, write the config and start the server (no wait)."""

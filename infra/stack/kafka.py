@@ -6,23 +6,29 @@ broker runs as ``java -cp '<libs>/*' kafka.Kafka server.properties`` with the
 configuration, the formatted data folder and the pid file under
 ``settings.stack_dir/"kafka"`` and its output in ``settings.log_dir/"kafka.log"``.
 It listens on 127.0.0.1 only: clients on ``kafka_port``, the controller on
-``kafka_port + 1``.
+``kafka_port + 1``. PLAINTEXT without authentication, unless
+``settings.kafka_stack_scram``: then SASL/SCRAM users and ACLs, as in
+docker-compose (:mod:`infra.stack.kafka_security`).
 """
 
 from __future__ import annotations
 
 import base64
 import logging
+import os
 import re
 import shutil
 import subprocess
 import time
 import uuid
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
+from infra.kafka import client_config
 from infra.settings import Settings
-from infra.stack import processes
+from infra.stack import kafka_security, processes
 from infra.stack.processes import Progress, StackError
 
 log = logging.getLogger(__name__)
@@ -30,8 +36,11 @@ log = logging.getLogger(__name__)
 HEAP_OPTS = ("-Xms128m", "-Xmx512m")
 
 
-def kafka_healthy(bootstrap: str, timeout: float = 5.0) -> bool:
-    """Whether a Kafka broker at ``bootstrap`` answers a metadata request."""
+def kafka_healthy(bootstrap: str, timeout: float = 5.0, config: Mapping[str, Any] | None = None) -> bool:
+    """Whether a Kafka broker at ``bootstrap`` answers a metadata request.
+
+    ``config``: the client's security (:func:`infra.kafka.client_config`); none means PLAINTEXT.
+    """
     try:
         from kafka import KafkaAdminClient  # kafka-python
         from kafka.errors import KafkaConfigurationError, KafkaError
@@ -40,7 +49,7 @@ def kafka_healthy(bootstrap: str, timeout: float = 5.0) -> bool:
     ms = int(timeout * 1000)
     try:
         admin = KafkaAdminClient(
-            bootstrap_servers=bootstrap,
+            **{**(config or {}), "bootstrap_servers": bootstrap},
             client_id="gridflow-stack-health",
             request_timeout_ms=ms,
             bootstrap_timeout_ms=ms,
@@ -73,8 +82,11 @@ class KafkaServer(processes.LocalServer):
     name = "Kafka"
     stop_timeout_s = 30.0
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, scram_users: Mapping[str, str] | None = None) -> None:
+        """``scram_users`` (name → password): SCRAM users besides the super user, made when the data is formatted."""
         self.settings = settings
+        self.scram = settings.kafka_stack_scram
+        self.scram_users = dict(scram_users or {})
         self.version = settings.kafka_version
         self.port = settings.kafka_port
         self.controller_port = settings.kafka_port + 1
@@ -87,6 +99,8 @@ class KafkaServer(processes.LocalServer):
         self.log4j_config = self.dir / "log4j2.properties"
         self.pid_file = self.dir / "kafka.pid"
         self.log_path = settings.log_dir / "kafka.log"
+        # Which SCRAM users the data folder was formatted with (none: formatted for PLAINTEXT).
+        self.scram_marker = self.dir / "scram-users"
 
     # --- install -------------------------------------------------------------
     @property
@@ -179,12 +193,18 @@ class KafkaServer(processes.LocalServer):
             "num.network.threads": "2",
             "num.io.threads": "4",
         }
+        if self.scram:
+            lines.update(kafka_security.server_properties(s, self.port, self.controller_port))
         body = "\n".join(f"{k}={v}" for k, v in lines.items())
         return f"# Written by infra.stack.kafka; rewritten on every start.\n{body}\n"
 
     def _write_config(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.properties.write_text(self.server_properties())
+        # Owner-only from the first byte: in SCRAM mode the file holds the super user's password.
+        self.properties.unlink(missing_ok=True)
+        fd = os.open(self.properties, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(self.server_properties())
         self.log4j_config.write_text(resources.files(__package__).joinpath("kafka-log4j2.properties").read_text())
 
     def _java(self, *args: str, heap: tuple[str, ...] = ()) -> list[str]:
@@ -198,20 +218,38 @@ class KafkaServer(processes.LocalServer):
             *args,
         ]
 
+    def _wanted_users(self) -> set[str]:
+        return {self.settings.kafka_username, *self.scram_users} if self.scram else set()
+
+    def _check_formatted_users(self) -> None:
+        """SCRAM users exist only if the data was formatted with them: say so instead of refusing every login."""
+        had = set(self.scram_marker.read_text().split()) if self.scram_marker.exists() else set()
+        missing = self._wanted_users() - had
+        if missing:
+            raise StackError(
+                f"kafka: {self.data_dir} was formatted without the SCRAM user(s) {', '.join(sorted(missing))} "
+                f"(users are made at format time): remove {self.dir} or use another GRIDFLOW_HOME"
+            )
+
     def _format(self, progress: Progress) -> None:
         if (self.data_dir / "meta.properties").exists():
+            self._check_formatted_users()
             return
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
-        progress(f"kafka: formatting {self.data_dir} (cluster {cluster_id})")
+        # Kafka's own `random-uuid` never starts with "-" (the storage tool would read it as an option)
+        cluster_id = "g" + base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")[1:]
+        progress(f"kafka: formatting {self.data_dir} (cluster {cluster_id}{', SCRAM users' if self.scram else ''})")
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        scram = kafka_security.add_scram_args(self.settings, self.scram_users) if self.scram else []
         cmd = self._java(
-            "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(self.properties.resolve()), "--ignore-formatted"
-        )
+            "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(self.properties.resolve()), "--ignore-formatted",
+            *scram,
+        )  # fmt: skip
         res = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
         with open(self.log_path, "a") as out:
             out.write(res.stdout + res.stderr)
         if res.returncode != 0:
             raise StackError(f"formatting Kafka's data folder failed (exit {res.returncode}); see {self.log_path}")
+        self.scram_marker.write_text("\n".join(sorted(self._wanted_users())) + "\n")
 
     # --- lifecycle -----------------------------------------------------------
     @property
@@ -222,6 +260,13 @@ class KafkaServer(processes.LocalServer):
         """Install if needed, write the config, format once, start the broker (no wait)."""
         if self.is_running():
             return
+        if self.scram:
+            kafka_security.check_settings(self.settings)
+        elif self.settings.kafka_security_protocol.strip().upper() != "PLAINTEXT":
+            raise StackError(
+                "the local broker speaks PLAINTEXT unless GRIDFLOW_KAFKA_STACK_SCRAM is set; "
+                f"GRIDFLOW_KAFKA_SECURITY_PROTOCOL is {self.settings.kafka_security_protocol}"
+            )
         self.install(progress)
         self._claim_ports(
             [self.port, self.controller_port], "set GRIDFLOW_KAFKA_PORT, or KAFKA_BOOTSTRAP to use that broker"
@@ -234,8 +279,8 @@ class KafkaServer(processes.LocalServer):
         processes.spawn(cmd, log_path=self.log_path, pid_file=self.pid_file, cwd=self.dir)
 
     def healthy(self, timeout: float = 5.0) -> bool:
-        """Whether the broker answers a metadata request on its endpoint."""
-        return kafka_healthy(self.endpoint, timeout)
+        """Whether the broker answers a metadata request on its endpoint (as the settings' user, in SCRAM mode)."""
+        return kafka_healthy(self.endpoint, timeout, client_config(self.settings) if self.scram else None)
 
     def logs(self) -> list[Path]:
         return [self.log_path]

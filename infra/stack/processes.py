@@ -268,9 +268,26 @@ def stream_command(
     return lines
 
 
+def bindable(host: str, port: int) -> bool:
+    """Whether a server could listen on ``host:port`` now (binding with SO_REUSEADDR, as Kafka and ClickHouse do).
+
+    False also while no one listens there but a client connection uses the
+    port as its own end: the fixed ports of the local stack lie in Linux's
+    ephemeral range, so an outgoing connection of another process may hold
+    one for a moment, and the server would exit with "Address already in use".
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def busy_ports(ports: Iterable[int]) -> list[int]:
-    """The ports in ``ports`` that something on 127.0.0.1 already listens on."""
-    return [p for p in ports if port_open("127.0.0.1", p)]
+    """The ports in ``ports`` that a server on 127.0.0.1 could not take now: listened on, or in use."""
+    return [p for p in ports if port_open("127.0.0.1", p) or not bindable("127.0.0.1", p)]
 
 
 def wait_ports_free(ports: Iterable[int], timeout: float) -> list[int]:

@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+#: verdicts a case keeps for retried actions (its latest ones)
+ACTIONS_KEPT = 50
+
 
 def register(p: Pipeline) -> None:
     """Run :func:`handle` over the case-commands topic."""
@@ -80,10 +83,14 @@ async def _open(p: Pipeline, command: OpenCommand) -> None:
 async def _act(p: Pipeline, action: ActionCommand) -> None:
     """Apply a person's action; answer it on the replies topic (the intake is waiting)."""
     key = key_of(action.case_id)
-    action_key = str(action.action_id).encode()
-    done = p.action_table.get(action_key)
+    reply_key = str(action.action_id).encode()
+    # A retry is the same action of the same person on the same case: an action_id
+    # reused by someone else, or on another case, is an action of its own.
+    answered = dict(p.action_table.get(key) or {})
+    action_key = f"{action.actor_id}:{action.action_id}"
+    done = answered.get(action_key)
     if done is not None:  # the same action again (a retry): the same answer, no second change
-        await p.replies.send(key=action_key, value=ActionVerdict.model_validate(done))
+        await p.replies.send(key=reply_key, value=ActionVerdict.model_validate(done))
         return
     case = stored(p, key)
     answer = dict(action_id=action.action_id, case_id=action.case_id)
@@ -104,8 +111,10 @@ async def _act(p: Pipeline, action: ActionCommand) -> None:
                 **answer, applied=False, code=outcome.code, message=outcome.message, state=outcome.state,
                 allowed=outcome.allowed, seq=case.seq,
             )  # fmt: skip
-    p.action_table[action_key] = verdict.model_dump(mode="json")
-    await p.replies.send(key=action_key, value=verdict)
+    answered[action_key] = verdict.model_dump(mode="json")
+    # the latest answers of the case only: a client retries within minutes, not after fifty more actions
+    p.action_table[key] = dict(list(answered.items())[-ACTIONS_KEPT:])
+    await p.replies.send(key=reply_key, value=verdict)
 
 
 async def _check(p: Pipeline, check: EscalationCheck) -> None:

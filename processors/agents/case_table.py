@@ -13,21 +13,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from processors.agents import history
 from processors.lifecycle.facts import with_facts
 from schemas.alert import DepartmentAlert
 from schemas.case import Case
 from schemas.case_event import CaseEvent
 from schemas.case_flow import CandidateGone, LinkCommand, UnlinkCommand
-from schemas.vocabulary import OPEN_STATES, CaseEventType
+from schemas.vocabulary import OPEN_STATES
 
 if TYPE_CHECKING:
     from processors.pipeline import Pipeline
 
-#: link events kept in a case's history (GET /cases/{id}); past this only the count grows, so that a
-#: case reported thousands of times stays one small table value (the events still go to Kafka)
-HISTORY_LINKS = 200
-_LINK_EVENTS = frozenset({CaseEventType.LINKED, CaseEventType.UNLINKED})
-_LINK_TYPES = frozenset(t.value for t in _LINK_EVENTS)  # as the history holds them
 
 
 def key_of(case_id: object) -> bytes:
@@ -60,21 +56,7 @@ async def publish(
     A case that leaves the open set tells its town's numbering agent, so no
     new report joins it any more.
     """
-    history = list(p.history_table.get(key) or [])
-    known = {e["seq"] for e in history}
-    # counted only when a link comes: every other change of a case skips the scan
-    links = sum(1 for e in history if e["type"] in _LINK_TYPES) if any(e.type in _LINK_EVENTS for e in events) else 0
-    fresh = []
-    for event in events:
-        if event.seq in known:
-            continue
-        if event.type in _LINK_EVENTS:
-            if links >= HISTORY_LINKS:
-                continue
-            links += 1
-        fresh.append(event.model_dump(mode="json"))
-    if fresh:
-        p.history_table[key] = history + fresh
+    history.append(p.history_table, key, events)
     for event in events:
         await p.case_events.send(key=key, value=event)
     for alert in alerts:

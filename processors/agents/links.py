@@ -6,7 +6,8 @@ links each reporter has, so a re-delivered link changes nothing). A link
 that reaches a case merged meanwhile goes on to the case it was merged
 into; one that reaches a case no longer open comes back as a detach: the
 report's own case is routed as a new case (the same problem after its case
-closed is a new incident).
+closed is a new incident). So does a link going round a ring of cases
+merged into each other (A into B, then B into A).
 """
 
 from __future__ import annotations
@@ -25,17 +26,29 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+#: a link passed on more often than this is going round a ring of merged cases
+MAX_MERGE_HOPS = 8
+
 
 async def link_report(p: Pipeline, command: LinkCommand) -> None:
     """Count a joining report on its case, tell the lead; or pass it on, or send it back to stand alone."""
     key = key_of(command.case_id)
     case = stored(p, key)
+    looped = False
     if case is not None and case.state is CaseState.MERGED and case.merged_into is not None:
-        forwarded = command.model_copy(update={"case_id": case.merged_into})
-        await p.commands.send(key=key_of(case.merged_into), value=forwarded)
-        return
-    if case is None or case.state not in OPEN_STATES:
-        why = "合并的案件已结案，作为新案件办理" if case is not None else "合并的案件不存在，作为新案件办理"
+        # Two cases merged into each other (or a longer ring) would pass the link round for ever.
+        looped = case.merged_into == command.report_case_id or command.hops >= MAX_MERGE_HOPS
+        if not looped:
+            forwarded = command.model_copy(update={"case_id": case.merged_into, "hops": command.hops + 1})
+            await p.commands.send(key=key_of(case.merged_into), value=forwarded)
+            return
+        logger.warning("case %s: merges form a ring (%d hops); the joining case stands alone", case.case_no, command.hops)
+    if looped or case is None or case.state not in OPEN_STATES:
+        why = (
+            "合并形成循环，作为新案件办理" if looped
+            else "合并的案件已结案，作为新案件办理" if case is not None
+            else "合并的案件不存在，作为新案件办理"
+        )  # fmt: skip
         detach_it = DetachCommand(case_id=command.report_case_id, reason=why, at=command.at)
         await p.commands.send(key=key_of(command.report_case_id), value=detach_it)
         return

@@ -7,11 +7,13 @@ public face and applies the permissions.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+
+from processors.agents import history
 
 if TYPE_CHECKING:
     from processors.pipeline import Pipeline
-
 
 
 def register(p: Pipeline) -> None:
@@ -25,10 +27,10 @@ def register(p: Pipeline) -> None:
         producer = app.producer._ensure_producer()  # private, but the router uses the same object
         await producer.partitions_for(table.changelog_topic.get_topic_name())
 
-    def lookup(table: Any, param: str) -> Any:
+    def lookup(table: Any, param: str, read: Callable[[Any, bytes], Any] = lambda table, key: table.get(key)) -> Any:
         @app.table_route(table=table, match_info=param)
         async def found(view: Any, request: Any, **kwargs: str) -> Any:
-            value = table.get(kwargs[param].encode())
+            value = read(table, kwargs[param].encode())
             if value is None:
                 return view.json({"error": "not_found"}, status=404)
             return view.json(value)
@@ -41,4 +43,4 @@ def register(p: Pipeline) -> None:
 
     app.page("/reports/{report_id}/", name="report")(lookup(p.report_links, "report_id"))
     app.page("/cases/{case_id}/", name="case")(lookup(p.case_table, "case_id"))
-    app.page("/cases/{case_id}/history/", name="case-history")(lookup(p.history_table, "case_id"))
+    app.page("/cases/{case_id}/history/", name="case-history")(lookup(p.history_table, "case_id", history.read))

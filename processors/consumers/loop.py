@@ -18,6 +18,7 @@ from kafka import KafkaConsumer
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import CommitFailedError, KafkaError
 
+from infra.kafka import client_config
 from infra.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ def committing_consumer(settings: Settings, topics: Sequence[str], group: str, m
     """A consumer of the (prefixed) ``topics`` in ``group`` that commits only when told to."""
     return KafkaConsumer(
         *[settings.topic(name) for name in topics],
-        bootstrap_servers=settings.bootstrap,
+        **client_config(settings),
         group_id=group,
         enable_auto_commit=False,
         auto_offset_reset="earliest",

@@ -165,6 +165,11 @@ class ClickHouseWriter:
         return True
 
 
+def group_id(settings: Settings) -> str:
+    """The sink's consumer group: one per deployment (the workers share it, each taking some partitions)."""
+    return f"{settings.worker_id}-clickhouse-sink"
+
+
 class ClickHouseSink:
     """Kafka → ClickHouse for every topic in :data:`WIRING`, in a thread of its own."""
 
@@ -189,7 +194,7 @@ class ClickHouseSink:
         run_committing(
             "clickhouse sink",
             lambda: committing_consumer(
-                self.settings, list(WIRING), f"{self.settings.worker_id}-clickhouse-sink", self.settings.sink_batch_rows
+                self.settings, list(WIRING), group_id(self.settings), self.settings.sink_batch_rows
             ),
             self._batch,
             self._write,

@@ -15,7 +15,7 @@ from routing import TRIAGE_DEPARTMENT, Dispatch, WorkingCalendar
 from schemas.alert import DepartmentAlert
 from schemas.case import Case
 from schemas.case_event import CaseEvent
-from schemas.pii import mask_phone
+from schemas.pii import mask_phone, mask_phones_in_text
 from schemas.vocabulary import CaseEventType, CaseState, Role
 
 SYSTEM_ACTOR = "gridflow"
@@ -132,7 +132,7 @@ def alert_for(
     escalation: str | None = None,
     kind: str | None = None,
 ) -> DepartmentAlert:
-    """The alert ``department`` receives; the phone masked (DESIGN "Personal information")."""
+    """The alert ``department`` receives; the phone masked (DESIGN "Personal information"), in the text too."""
     return DepartmentAlert(
         alert_id=f"{case.case_id}:{event.seq}:{department}",
         kind=kind or ("escalation" if escalation else "dispatch"),
@@ -144,8 +144,8 @@ def alert_for(
         category=case.category,
         subcategory=case.subcategory,
         severity=case.severity,
-        title=case.title,
-        description=case.description,
+        title=mask_phones_in_text(case.title),
+        description=mask_phones_in_text(case.description),
         town=case.town,
         grid_id=case.grid_id,
         reporter_phone_masked=mask_phone(case.reporter_phone),

@@ -24,6 +24,8 @@ from pydantic import BaseModel, Field
 
 from producers.api.errors import ApiError, unavailable
 from producers.api.index import ReportIndex
+from producers.api.photo_store import PhotoStore
+from producers.api.photos import require_own
 from producers.api.worker_client import CaseReader, WorkersUnavailable
 from producers.api.writer import KafkaUnavailable, ReportWriter
 from schemas.account import Account
@@ -62,16 +64,18 @@ class Accepted(NamedTuple):
 class Acceptance:
     """Index, writer and the workers' record, behind one ``accept``."""
 
-    def __init__(self, index: ReportIndex, writer: ReportWriter, cases: CaseReader) -> None:
+    def __init__(self, index: ReportIndex, writer: ReportWriter, cases: CaseReader, photos: PhotoStore) -> None:
         self.index = index
         self.writer = writer
         self.cases = cases
+        self.photos = photos
         self._locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
 
     async def accept(self, report: Report, account: Account, origin: NetworkOrigin | None = None) -> Accepted:
         """Write ``report`` (from ``account``) to Kafka once; answer a repeat as before, refuse a changed one."""
         if not self.index.ready:
             raise unavailable("服务正在启动，请稍后重试")
+        require_own(self.photos, report.photo_ids, account, field="photo_ids")  # citing grants sight: own photos only
         key = str(report.report_id)
         print_ = fingerprint(report, origin)
         lock = self._locks.get(key)
@@ -95,6 +99,7 @@ class Acceptance:
                 received_at=datetime.now(timezone.utc),
                 origin=origin,
             )
+            self.photos.cite(report.photo_ids, report_id=key)  # a write that fails leaves a citation of nothing
             try:
                 await self.writer.write(accepted)
             except KafkaUnavailable:

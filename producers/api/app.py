@@ -27,13 +27,16 @@ from district import load_registry
 from infra.settings import Settings
 from producers.api import errors
 from producers.api.acceptance import Acceptance, ReportReceipt
+from producers.api.alert_hub import AlertHub
 from producers.api.auth import require
 from producers.api.cases import add_case_routes
 from producers.api.errors import ApiError, unavailable
 from producers.api.index import ReportIndex
+from producers.api.limits import BodyLimit
 from producers.api.listings import add_listing_routes
 from producers.api.live import add_live_routes
 from producers.api.networks import add_network_routes
+from producers.api.photo_store import PhotoStore
 from producers.api.photos import add_photo_routes
 from producers.api.redrive import Redrive
 from producers.api.sessions import add_session_routes
@@ -110,6 +113,8 @@ def create_app(
     ``maps``: the source networks' mapping tables (by default the shipped ones).
     """
     maps = maps or load_maps()
+    photos = PhotoStore(settings.photo_dir)
+    live = AlertHub(settings, directory)  # the live streams' consumers: started by the first stream
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -122,6 +127,7 @@ def create_app(
         finally:
             if follow_up is not None:
                 follow_up.cancel()
+            await live.stop()
             await cases.close()
             await asyncio.to_thread(writer.close)
             verdicts.stop()
@@ -137,7 +143,8 @@ def create_app(
     )
     app.state.directory = directory
     errors.install(app)
-    acceptance = Acceptance(index, writer, cases)
+    app.add_middleware(BodyLimit, max_bytes=settings.intake_body_max_bytes)
+    acceptance = Acceptance(index, writer, cases, photos)
 
     @app.post(
         "/api/v1/reports",
@@ -239,10 +246,10 @@ def create_app(
         return grid_list
 
     add_network_routes(app, acceptance, maps)
-    add_case_routes(app, settings=settings, writer=writer, verdicts=verdicts, cases=cases)
-    add_photo_routes(app, settings)
+    add_case_routes(app, settings=settings, writer=writer, verdicts=verdicts, cases=cases, photos=photos)
+    add_photo_routes(app, settings, photos, cases)
     add_session_routes(app, settings, directory)
-    add_live_routes(app, settings)
+    add_live_routes(app, settings, live)
     add_listing_routes(
         app, settings, Path(district.__file__).resolve().parent / "data" / "grids.geojson", directory.accounts
     )
@@ -253,6 +260,7 @@ def create_app(
             "ready": index.ready and directory.ready,
             "reports_indexed": len(index),
             "redriven": redrive.redriven if redrive else 0,
+            "live": live.stats(),
         }
 
     # The pages (web/), last: every /api path above wins over a file of the same name.

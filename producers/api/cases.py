@@ -6,13 +6,20 @@ place) and waits, up to ``GRIDFLOW_INTAKE_ACTION_WAIT_S``, for its verdict on
 the replies topic: 200 applied, 403 / 409 / 422 refused (with the state and
 the actions this person may take), 404 unknown case, or 202 ``pending`` when
 the bound passes. A retry with the same ``action_id`` is applied once.
+
+The client's ``action_id`` is an idempotency key of that person on that case:
+the case agent sees the action under a key derived from (case, actor,
+action_id) (:func:`producers.api.verdicts.replay_key`), so the same
+``action_id`` sent by someone else, or on another case, is a new action of
+its own and never answered with another person's verdict. Photos an action
+cites must be the actor's own uploads (422 naming ``photos``).
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -20,16 +27,19 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from accounts.policy import Permission, in_town_scope
+from accounts.policy import Permission
 from infra.settings import Settings
 from producers.api.auth import require
+from producers.api.case_access import can_read
 from producers.api.errors import ApiError, unavailable
-from producers.api.verdicts import Verdicts
+from producers.api.photo_store import PhotoStore
+from producers.api.photos import require_own
+from producers.api.verdicts import Verdicts, replay_key
 from producers.api.worker_client import CaseReader, WorkersUnavailable
 from producers.api.writer import KafkaUnavailable, ReportWriter
 from schemas.account import Account
 from schemas.case_flow import ActionCommand, CaseActionRequest
-from schemas.pii import mask_phone
+from schemas.pii import mask_free_text, mask_phone
 from schemas.vocabulary import CaseEventType, Role
 
 _STATUS = {"forbidden": 403, "not_allowed": 409, "invalid": 422, "not_found": 404}
@@ -45,18 +55,6 @@ class ActionResult(BaseModel):
     seq: int | None = None
     allowed: list[str] = []
     message: str
-
-
-def can_read(account: Account, case: dict[str, Any]) -> bool:
-    """Who may read a case: the centre (its town) and admins; its departments; its reporter."""
-    if account.role is Role.ADMIN:
-        return True
-    if account.role is Role.COMMAND_CENTRE:
-        return in_town_scope(account.role, account.town, case.get("town"))
-    if account.role in (Role.DEPARTMENT_STAFF, Role.DEPARTMENT_HEAD) and account.department:
-        involved = {case.get("lead_department"), *case.get("co_handlers", []), *case.get("returned_by", [])}
-        return account.department in involved
-    return account.user_id == case.get("reporter_id")
 
 
 def reports_of(case: dict[str, Any], history: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -84,8 +82,9 @@ def reports_of(case: dict[str, Any], history: list[dict[str, Any]]) -> list[dict
 
 
 def add_case_routes(
-    app: FastAPI, *, settings: Settings, writer: ReportWriter, verdicts: Verdicts, cases: CaseReader
-) -> None:
+    app: FastAPI, *, settings: Settings, writer: ReportWriter, verdicts: Verdicts, cases: CaseReader,
+    photos: PhotoStore,
+) -> None:  # fmt: skip
     """Register the case endpoints on the intake ``app``."""
 
     @app.post(
@@ -98,35 +97,39 @@ def add_case_routes(
         case_id: UUID, body: CaseActionRequest, account: Account = Depends(require(Permission.CASE_ACT))
     ) -> Any:
         """Apply ``body.action`` as the token's owner; answer with the case agent's verdict."""
+        require_own(photos, body.photos, account, field="photos")
+        asked = body.action_id or uuid.uuid4()  # what the client knows the action by
         action = ActionCommand(
             **body.model_dump(exclude={"action_id"}),
-            action_id=body.action_id or uuid.uuid4(),
+            action_id=replay_key(case_id, account.user_id, asked),
             case_id=case_id,
             actor_id=account.user_id,
             actor_role=account.role,
             actor_department=account.department,
             actor_town=account.town,
-            at=datetime.now(timezone.utc),
+            at=datetime.now(UTC),
         )
         key = str(action.action_id)
         verdict = await verdicts.wait(key, 0) if body.action_id else None  # a retry already answered
         if verdict is None:
+            # Cited before it is sent: an action applied after its request gave up (202) still shows its photos.
+            photos.cite(body.photos, case_id=str(case_id))
             try:
                 await writer.write_action(action)
             except KafkaUnavailable:
                 raise unavailable("消息队列暂不可用，操作未提交，请稍后重试") from None
             verdict = await verdicts.wait(key, settings.intake_action_wait_s)
         if verdict is None:
-            pending = ActionResult(action_id=action.action_id, status="pending", message="已提交，正在办理")
+            pending = ActionResult(action_id=asked, status="pending", message="已提交，正在办理")
             return JSONResponse(pending.model_dump(mode="json"), status_code=202)
         if not verdict.applied:
             field = _FIELD.search(verdict.message)
             extra: dict[str, Any] = {"state": verdict.state.value if verdict.state else None, "allowed": verdict.allowed}
             if field:
                 extra["field"] = field.group(1)
-            raise ApiError(_STATUS.get(verdict.code, 409), verdict.code, verdict.message, action_id=key, **extra)
+            raise ApiError(_STATUS.get(verdict.code, 409), verdict.code, verdict.message, action_id=str(asked), **extra)
         return ActionResult(
-            action_id=action.action_id,
+            action_id=asked,
             status="applied",
             state=verdict.state.value if verdict.state else None,
             seq=verdict.seq,
@@ -150,9 +153,10 @@ def add_case_routes(
             raise ApiError(404, "not_found", "案件不存在", case_id=str(case_id))
         if not can_read(account, case):
             raise ApiError(403, "forbidden", "无权查看此案件")
+        case["history"] = history or []
+        case["reports"] = reports_of(case, case["history"])
         if account.role is not Role.COMMAND_CENTRE:  # DESIGN "Personal information"
             case["reporter_phone"] = mask_phone(case.get("reporter_phone"))
             case["original_payload"] = None  # a network's event holds names and phones: the centre's only
-        case["history"] = history or []
-        case["reports"] = reports_of(case, case["history"])
+            case = mask_free_text(case)  # and phones typed into the title, description, notes and reasons
         return case

@@ -1,21 +1,22 @@
 """Every failure the intake answers, in one shape: a 4xx naming the field, or a 503.
 
-A handler of last resort turns an unexpected exception into a 503 with
-``Retry-After`` (logged with its trace): the client keeps its report and
-retries with the same ``report_id``, which is always safe.
+A 503 (with ``Retry-After``) means one thing: a dependency is down — Kafka,
+the workers, ClickHouse — raised explicitly with :func:`unavailable` where
+that dependency is called. There is deliberately no handler turning any
+other exception into a 503: that would tell a client to retry a request
+that will fail the same way for ever, and hide the bug from the fuzzing
+and the logs. An unexpected exception is a 500 (same body shape, logged by
+the server with its trace).
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-
-logger = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
@@ -32,6 +33,18 @@ class ApiError(Exception):
 def unavailable(message: str, retry_after: int = 5) -> ApiError:
     """503 with Retry-After: nothing was accepted, try again later."""
     return ApiError(503, "unavailable", message, headers={"Retry-After": str(retry_after)})
+
+
+def too_large(max_bytes: int) -> ApiError:
+    """413: the body is larger than the intake reads (``GRIDFLOW_INTAKE_BODY_MAX_BYTES``)."""
+    mib = 1024 * 1024
+    size = f"{max_bytes // mib} MB" if max_bytes % mib == 0 else f"{max_bytes} 字节"
+    return ApiError(413, "too_large", f"请求体超过 {size} 上限", field="body", max_bytes=max_bytes)
+
+
+def response(exc: ApiError) -> JSONResponse:
+    """The answer of ``exc``, in the one shape: ``{"error", "message", …extras}``."""
+    return JSONResponse({"error": exc.code, "message": exc.message, **exc.extra}, status_code=exc.status, headers=exc.headers)
 
 
 def _field(loc: tuple[Any, ...]) -> str:
@@ -58,9 +71,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(
-            {"error": exc.code, "message": exc.message, **exc.extra}, status_code=exc.status, headers=exc.headers
-        )
+        return response(exc)
 
     app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
 
@@ -68,9 +79,8 @@ def install(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return JSONResponse({"error": "http_error", "message": str(exc.detail)}, status_code=exc.status_code)
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        logger.exception("unexpected error on %s %s", request.method, request.url.path)
-        return JSONResponse(
-            {"error": "unavailable", "message": "服务暂时不可用，请稍后重试"}, status_code=503, headers={"Retry-After": "5"}
-        )
+    @app.exception_handler(500)
+    async def _bug(request: Request, exc: Exception) -> JSONResponse:
+        # Starlette calls this for an exception nothing else handled, then re-raises it, so the
+        # server logs the trace: a bug, answered as one — no Retry-After, nothing to retry.
+        return JSONResponse({"error": "internal_error", "message": "服务器内部错误，已记录"}, status_code=500)

@@ -5,6 +5,12 @@ start the intake reads the last ``intake_index_hours`` of the topic, then
 follows it. This is what lets a repeat be answered with the same 202 or a
 409, and a ``GET`` say ``received`` the moment after the 202, before any
 worker has processed the report.
+
+It stays bounded: a report confirmed as a case and older than the window
+is forgotten (a repeat of it then asks the workers, which know every
+report), and past ``intake_index_max`` entries the oldest confirmed ones go
+first. A report not yet confirmed is never forgotten: the re-drive needs
+its body.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from infra.settings import Settings
 from infra.tail import FollowedTopic, TopicTail
@@ -35,9 +41,15 @@ class Seen:
 class ReportIndex(FollowedTopic):
     """report_id → the first accepted version of it."""
 
+    #: remembers between two sweeps of the old entries
+    SWEEP_EVERY = 1000
+
     def __init__(self, settings: Settings) -> None:
-        self._seen: dict[str, Seen] = {}
+        self._seen: dict[str, Seen] = {}  # in the order first seen, which is about the order received
         self._lock = threading.Lock()
+        self._window = timedelta(hours=settings.intake_index_hours)
+        self._max = settings.intake_index_max
+        self._until_sweep = self.SWEEP_EVERY
         since_ms = int((time.time() - settings.intake_index_hours * 3600) * 1000)
         self._tail = TopicTail(settings.bootstrap, settings.topic(REPORTS.name), self._on_record, since_ms=since_ms)
 
@@ -56,7 +68,26 @@ class ReportIndex(FollowedTopic):
             if seen is None:
                 seen = Seen(report.fingerprint_sha256, report.received_at, report.reporter_id, report)
                 self._seen[key] = seen
+                self._until_sweep -= 1
+                if self._until_sweep <= 0 or len(self._seen) > self._max:
+                    self._sweep(datetime.now(timezone.utc) - self._window)
             return seen
+
+    def _sweep(self, cutoff: datetime) -> None:
+        """Forget confirmed reports received before ``cutoff``, and the oldest confirmed ones past the cap."""
+        self._until_sweep = self.SWEEP_EVERY
+        over = len(self._seen) - self._max
+        gone = []
+        for key, seen in self._seen.items():
+            if seen.report is not None:
+                continue  # not yet a case: the re-drive may need it
+            if seen.received_at < cutoff or over > 0:
+                gone.append(key)
+                over -= 1
+            elif over <= 0:
+                break  # newer than the window from here on (about: topic order), and under the cap
+        for key in gone:
+            del self._seen[key]
 
     def unconfirmed(self, older_than: datetime, now: datetime, limit: int) -> list[tuple[str, Seen]]:
         """Reports accepted before ``older_than``, not yet confirmed as cases and due a check (oldest first)."""

@@ -25,6 +25,7 @@ from producers.api.auth import require
 from producers.api.errors import ApiError, unavailable
 from routing import load_taxonomy
 from schemas.account import Account
+from schemas.bounds import QueryTime
 from schemas.case_sql import IS_OPEN, overdue
 from schemas.vocabulary import Role
 
@@ -206,8 +207,8 @@ def add_listing_routes(
     async def audit(
         account: Account = Depends(require(Permission.REPORT_READ_ANY)),
         actor: str | None = Query(default=None, description="账号"),
-        since: datetime | None = Query(default=None),
-        until: datetime | None = Query(default=None),
+        since: QueryTime | None = Query(default=None, description="From (2000–2099; without an offset: UTC)"),
+        until: QueryTime | None = Query(default=None, description="Until (2000–2099; without an offset: UTC)"),
         limit: int = Query(default=500, ge=1, le=5000),
     ) -> list[dict[str, Any]]:
         """Case events, report submissions, sign-ins and revocations, newest first; by one actor and a period."""
@@ -230,7 +231,9 @@ def add_listing_routes(
             **params,
         )
         lo, hi = since.astimezone(timezone.utc), until.astimezone(timezone.utc)
-        for row in account_events(accounts()):
+        # In a thread: reading the accounts waits for the topic to catch up (seconds, if Kafka is slow),
+        # and the event loop serves every other request meanwhile.
+        for row in account_events(await asyncio.to_thread(accounts)):
             when = datetime.fromisoformat(row["at"])
             if lo <= when < hi and (not actor or row["actor"] == actor):
                 found.append(row)

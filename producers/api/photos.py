@@ -7,17 +7,21 @@ first 32 hex digits of the content's SHA-256. The declared type must match
 the file's own signature (415 otherwise); a body over
 ``GRIDFLOW_PHOTO_MAX_BYTES`` is refused with 413 before it is read whole.
 Files live under ``GRIDFLOW_HOME/photos/<id[:2]>/<id>`` with a small JSON
-record (uploader, type, size, time) beside them.
+record (type, size, time) and the uploaders and citations beside them
+(:mod:`producers.api.photo_store`).
+
+``GET /api/v1/photos/{id}`` answers the uploader, and whoever may see a
+case that cites the photo (:mod:`producers.api.photo_access`); anyone else
+gets the same 404 as for a photo that does not exist — the id is the
+content's hash, so a 403 would tell whoever holds a picture that someone
+uploaded it. A report or an action may cite only photos its author
+uploaded (:func:`require_own`: 422 naming the field).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-from datetime import datetime, timezone
-from pathlib import Path
-from typing import Any
+import re
+from collections.abc import Iterable
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import FileResponse
@@ -26,7 +30,10 @@ from pydantic import BaseModel
 from accounts.policy import Permission
 from infra.settings import Settings
 from producers.api.auth import require
-from producers.api.errors import ApiError
+from producers.api.errors import ApiError, unavailable
+from producers.api.photo_access import may_see
+from producers.api.photo_store import PhotoStore
+from producers.api.worker_client import CaseReader, WorkersUnavailable
 from schemas.account import Account
 from schemas.vocabulary import PHOTO_ID
 
@@ -46,39 +53,17 @@ class PhotoReceipt(BaseModel):
     bytes: int
 
 
-class PhotoStore:
-    """Photos on disk, content-addressed."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-
-    def path(self, photo_id: str) -> Path:
-        return self.folder / photo_id[:2] / photo_id
-
-    def save(self, data: bytes, content_type: str, uploader: str) -> str:
-        """Store ``data`` (atomically) and return its id; the same bytes give the same id."""
-        photo_id = hashlib.sha256(data).hexdigest()[:32]
-        target = self.path(photo_id)
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_bytes(data)
-            meta = {"content_type": content_type, "bytes": len(data), "uploader": uploader,
-                    "uploaded_at": datetime.now(timezone.utc).isoformat()}  # fmt: skip
-            target.with_suffix(".json").write_text(json.dumps(meta, ensure_ascii=False))
-            os.replace(tmp, target)
-        return photo_id
-
-    def meta(self, photo_id: str) -> dict[str, Any] | None:
-        record = self.path(photo_id).with_suffix(".json")
-        if not self.path(photo_id).exists() or not record.exists():
-            return None
-        return json.loads(record.read_text())
+def require_own(store: PhotoStore, photo_ids: Iterable[str], account: Account, field: str) -> None:
+    """422 naming ``field`` unless ``account`` uploaded every one of ``photo_ids`` (unknown ids included)."""
+    foreign = store.not_uploaded_by(photo_ids, account.user_id)
+    if foreign:
+        raise ApiError(
+            422, "invalid", "只能引用本人上传的照片，请先上传", field=field, refused=foreign,
+        )  # fmt: skip
 
 
-def add_photo_routes(app: FastAPI, settings: Settings) -> None:
+def add_photo_routes(app: FastAPI, settings: Settings, store: PhotoStore, cases: CaseReader) -> None:
     """Register the photo endpoints on the intake ``app``."""
-    store = PhotoStore(settings.photo_dir)
     limit = settings.photo_max_bytes
 
     @app.post(
@@ -118,13 +103,16 @@ def add_photo_routes(app: FastAPI, settings: Settings) -> None:
             require(Permission.CASE_READ, Permission.REPORT_READ_OWN, Permission.REPORT_READ_ANY)
         ),
     ) -> FileResponse:
-        """The image, with its own content type."""
-        import re
-
-        meta = store.meta(photo_id) if re.match(PHOTO_ID, photo_id) else None
-        if meta is None:
+        """The image, with its own content type: to its uploader, and to whoever may see a case citing it."""
+        meta = store.meta(photo_id) if re.fullmatch(PHOTO_ID, photo_id) else None
+        try:
+            visible = meta is not None and await may_see(account, photo_id, store, cases)
+        except WorkersUnavailable:
+            raise unavailable("暂时无法查询，请稍后重试") from None
+        if not visible or meta is None:
             raise ApiError(404, "not_found", "没有这张照片", photo_id=photo_id)
-        return FileResponse(store.path(photo_id), media_type=meta["content_type"])
+        # private: a shared cache must not hand one person's answer to another
+        return FileResponse(store.path(photo_id), media_type=meta["content_type"], headers={"Cache-Control": "private"})
 
 
 def _too_large(limit: int) -> ApiError:

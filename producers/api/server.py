@@ -7,6 +7,7 @@ import uvicorn
 from accounts.directory import AccountDirectory
 from district import load_registry
 from infra.kafka import ensure_topics
+from infra.lifeline import watch
 from infra.settings import Settings
 from producers.api.app import create_app
 from producers.api.index import ReportIndex
@@ -37,6 +38,7 @@ def build_app(settings: Settings):  # type: ignore[no-untyped-def]
 
 def run_intake(settings: Settings) -> None:
     """Serve the intake until stopped."""
+    watch(settings.lifeline_fd)  # started by the demo or a test: stop when it dies
     try:
         ensure_topics(settings, declared(load_registry().department_codes))
     except Exception:  # Kafka down at start: the intake starts anyway and answers 503 until it is back
@@ -49,4 +51,7 @@ def run_intake(settings: Settings) -> None:
         access_log=False,
         ssl_certfile=settings.intake_tls_cert or None,
         ssl_keyfile=settings.intake_tls_key or None,
+        # Live streams never end by themselves: without a bound uvicorn would wait for them for ever
+        # and never reach the app's shutdown (which stops the alert hub and the Kafka clients).
+        timeout_graceful_shutdown=5,
     )

@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from producers.networks.errors import AdapterError
+from producers.networks.fields import Fields
+
 #: how much of a file is looked at to tell UTF-8 from GBK
 SAMPLE_BYTES = 1 << 16
 #: a single record longer than this is refused (a runaway quote, or hostile input)
@@ -88,8 +91,18 @@ def read_jsonl(path: Path, encoding: str) -> Iterator[Record]:
         except ValueError as exc:
             yield Record(number, raw, None, f"不是合法的 JSON: {exc}")
             continue
+        except RecursionError:  # json.loads of "[[[[…" a few thousand deep: bad line, not a crashed import
+            yield Record(number, raw, None, "不是合法的 JSON: 嵌套过深")
+            continue
         if not isinstance(value, dict):
             yield Record(number, raw, None, "每一行应是一个 JSON 对象")
+            continue
+        try:
+            # json.loads takes NaN, Infinity and lone surrogates ("\ud800"), which cannot be sent on as
+            # JSON: the line is bad, naming its field, instead of the import stopping at the POST.
+            Fields.of(value)
+        except AdapterError as exc:
+            yield Record(number, raw, None, exc.message, exc.field)
             continue
         yield Record(number, raw, value)
 

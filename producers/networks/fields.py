@@ -19,9 +19,13 @@ from typing import Any, Final
 
 from producers.networks.errors import WHOLE_EVENT, AdapterError, quote
 from producers.networks.times import TimeFormat
+from schemas.bounds import forbidden_character, forbidden_message
 
 #: the event as UTF-8 JSON may not be larger: it travels whole with the report (Kafka, ClickHouse)
 MAX_EVENT_BYTES: Final = 64_000
+#: lists and objects may nest no deeper in a value: the networks send flat events, and the records that
+#: carry the payload on (AcceptedReport, Case…) add levels of their own, where pydantic stops at about 250
+MAX_NESTING: Final = 16
 _NUMBER: Final = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)", re.ASCII)
 _EVENT_ID: Final = re.compile(r"[0-9A-Za-z][0-9A-Za-z_.:/-]{0,63}")
 
@@ -45,7 +49,7 @@ class Fields:
 
     @classmethod
     def of(cls, payload: object) -> "Fields":
-        """The fields of ``payload``; AdapterError unless it is a JSON object of reasonable size."""
+        """The fields of ``payload``; AdapterError unless it is a JSON object of reasonable size and depth."""
         if not isinstance(payload, Mapping):
             raise AdapterError(WHOLE_EVENT, f"事件应为一个对象（JSON 对象或 CSV 的一行），收到 {quote(payload)}")
         sizes: dict[str, int] = {}
@@ -59,6 +63,8 @@ class Fields:
                 sizes[key] = len(text.encode("utf-8"))
             except (TypeError, ValueError, RecursionError):
                 raise AdapterError(_name(key), f"不是有效的 JSON 值：{quote(value)}") from None
+            if _nesting(value) > MAX_NESTING:
+                raise AdapterError(_name(key), f"嵌套过深（列表或对象超过 {MAX_NESTING} 层）")
         if sum(sizes.values()) > MAX_EVENT_BYTES:
             biggest = max(sizes, key=sizes.__getitem__)
             raise AdapterError(_name(biggest), f"事件过大（超过 {MAX_EVENT_BYTES} 字节），最大的字段是 {_name(biggest)}")
@@ -85,6 +91,7 @@ class Fields:
             raise AdapterError(name, f"内容过短（至少 {min_chars} 个字）：{quote(value)}")
         if len(value) > max_chars:
             raise AdapterError(name, f"内容过长（{len(value)} 字，最多 {max_chars} 字）")
+        _refuse_forbidden(name, value)
         return value
 
     def event_id(self, name: str) -> str:
@@ -108,8 +115,12 @@ class Fields:
         value = self.raw(name)
         if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**20:
             return str(value)
-        if value is None or isinstance(value, str):
-            return value.strip() if value is not None else None
+        if value is None:
+            return None
+        if isinstance(value, str):
+            # An odd code is noted in the report's mapping note: it must be text a note may hold.
+            _refuse_forbidden(name, value)
+            return value.strip()
         raise AdapterError(name, f"编码应为文本或整数，收到 {quote(value)}")
 
     def number(self, name: str) -> float | None:
@@ -131,6 +142,25 @@ class Fields:
             return clock.parse(value)
         except ValueError as exc:
             raise AdapterError(name, str(exc)) from None
+
+
+def _nesting(value: object) -> int:
+    """How many levels of lists and objects ``value`` has (0 for a scalar); counting stops past MAX_NESTING."""
+    depth, level = 0, [value]
+    while depth <= MAX_NESTING:
+        containers = [v for v in level if isinstance(v, (list, dict))]
+        if not containers:
+            break
+        depth += 1
+        level = [item for v in containers for item in (v.values() if isinstance(v, dict) else v)]
+    return depth
+
+
+def _refuse_forbidden(name: str, value: str) -> None:
+    """AdapterError naming ``name`` if ``value`` holds a character free text may not (schemas.bounds)."""
+    found = forbidden_character(value)
+    if found is not None:
+        raise AdapterError(name, forbidden_message(*found))
 
 
 def _name(key: str) -> str:

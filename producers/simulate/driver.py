@@ -297,10 +297,37 @@ class Simulation:
         if self.maps is not None and report.source is not SourceNetwork.MOBILE:
             report, body = as_network_event(report, self.maps)
             url = f"{self.base}/api/v1/networks/{report.source.value}/events"
+        elif report.photos:  # the phone form uploads the photos first, then cites what the intake named them
+            ids = [await self._upload(report, token, photo) for photo in report.photos]
+            if None in ids:
+                self.stats.gave_up += 1
+                return
+            body = body | {"photo_ids": ids}
         received_at = await self._send(report, token, url, body, repeat=False, first_received_at=None)
         if self._jitter.random() < self.repeat_share:
             await asyncio.sleep(self._jitter.uniform(*self.repeat_delay_s))
             await self._send(report, token, url, body, repeat=True, first_received_at=received_at)
+
+    async def _upload(self, report: SimulatedReport, token: str, photo: bytes) -> str | None:
+        """POST one photo, retrying 503s and transport errors; its id, or None when it could not be stored."""
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "image/jpeg"}
+        for attempt in range(self.max_retries + 1):
+            async with self._sem:
+                try:
+                    response = await self._client.post(f"{self.base}/api/v1/photos", content=photo, headers=headers)
+                except httpx.TransportError:
+                    response = None
+            if response is not None and response.status_code in (200, 201):
+                return str(response.json()["photo_id"])
+            if response is not None and response.status_code != 503:
+                logger.warning("report %s: photo refused: HTTP %d %s", report.report_id, response.status_code,
+                               response.text[:200])  # fmt: skip
+                return None
+            if attempt == self.max_retries or self.stop.is_set():
+                break
+            wait = _retry_after(response.headers.get("Retry-After")) if response is not None else 0.5 * 2**attempt
+            await asyncio.sleep(min(RETRY_AFTER_MAX_S, wait))
+        return None
 
     async def _send(
         self,

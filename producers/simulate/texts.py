@@ -14,7 +14,8 @@ network or the 12345 hotline relays: a short title, one to four sentences
 (formal, colloquial, terse, or a hotline operator's summary; some with
 typos), a grid id (70 %) or a point inside that grid (30 %, WGS-84 or
 GCJ-02), a call-back phone, the device time a few minutes to hours ago, and
-zero to three photo ids. The subcategory mix follows the weights in
+zero to three photos (uploaded first, as the phone form does; the report
+cites the ids the intake gave them). The subcategory mix follows the weights in
 :mod:`producers.simulate.scenarios`: city management and disputes are the
 most common, P1 about 3 %.
 
@@ -50,6 +51,8 @@ NETWORK_SHARE: Final = 0.18  # reports relayed by a former network or the 12345 
 HINT_MISSING: Final = 0.12  # mobile form: category left empty
 HINT_WRONG: Final = 0.05  # mobile form: a neighbouring category picked
 SEVERITY_HINT: Final = 0.30  # how often a reporter sets the urgency (P1: far more often)
+JPEG_MAGIC: Final = b"\xff\xd8\xff\xe0"  # what the intake checks a JPEG by
+PHOTO_BYTES: Final = 512  # the rest of a stand-in photo: random, so every photo is its own
 
 # -- parts shared by every category ------------------------------------------------------------
 SURNAMES = (
@@ -126,6 +129,7 @@ class SimulatedReport:
     grid_id: str  # the grid it happened in, also when the body gives a point
     town: str  # that grid's town code
     style: str  # formal / colloquial / terse / hotline
+    photos: tuple[bytes, ...] = ()  # JPEG bytes to upload first; their ids go in body["photo_ids"]
 
     @property
     def report_id(self) -> str:
@@ -290,7 +294,10 @@ class ReportGenerator:
         if source not in (SourceNetwork.MOBILE, SourceNetwork.HOTLINE):
             style = "formal"  # the former networks' forms are filled in by staff
         slots = _Slots(r, grid, urban, style)
-        photos = [f"{r.getrandbits(128):032x}" for _ in range(r.choices((0, 1, 2, 3), weights=(30, 35, 22, 13))[0])]
+        # small stand-ins for a phone's JPEGs: the driver uploads them and cites the ids the intake gives
+        photos = tuple(
+            JPEG_MAGIC + r.randbytes(PHOTO_BYTES) for _ in range(r.choices((0, 1, 2, 3), weights=(30, 35, 22, 13))[0])
+        )
         description = self._description(scenario, severity, style, source, slots, bool(photos))
         title = self._title(scenario, severity, style, slots, description)
 
@@ -301,7 +308,7 @@ class ReportGenerator:
             "description": description,
             "reporter_phone": self._reporter_phone(source, grid.town_code),
             "occurred_at": self._occurred_at(severity),
-            "photo_ids": photos,
+            "photo_ids": [],
         }
         hint = self._category_hint(scenario.category, source)
         if hint is not None:
@@ -322,6 +329,7 @@ class ReportGenerator:
             grid_id=grid.grid_id,
             town=grid.town_code,
             style=style,
+            photos=photos,
         )
 
     # -- parts -----------------------------------------------------------------------

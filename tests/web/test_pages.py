@@ -7,6 +7,7 @@ Waits are generous: the test checks that things happen, not how fast.
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -19,6 +20,7 @@ from selenium.webdriver.support.ui import Select
 from accounts.directory import add_account
 from gridflow import services
 from infra.settings import Settings
+from infra.stack.kafka import KafkaServer
 from schemas.vocabulary import Role
 
 pytestmark = pytest.mark.integration
@@ -82,8 +84,8 @@ def press(driver: Any, box: str, text: str, label: str) -> None:
 
 def accounts(settings: Settings) -> None:
     add_account(settings, "wgy-xl-0203", Role.GRID_WORKER, town="XL", password="wgy-pass-1")
-    add_account(settings, "cg-zhang", Role.DEPARTMENT_STAFF, department="CG", password="cg-pass-1")
-    add_account(settings, "zx-duty-2", Role.COMMAND_CENTRE, password="zx-pass-1")
+    add_account(settings, "cg-zhang", Role.DEPARTMENT_STAFF, department="CG", password="cg-pass-01")
+    add_account(settings, "zx-duty-2", Role.COMMAND_CENTRE, password="zx-pass-01")
 
 
 def test_a_report_is_signed_resolved_and_verified_through_the_pages(pipeline_settings: Settings, browser: Any) -> None:
@@ -111,7 +113,7 @@ def test_a_report_is_signed_resolved_and_verified_through_the_pages(pipeline_set
         until("both reports are cases", lambda: driver.find_element(By.ID, "mine").text.count("XL-") == 2)
 
         # The CG clerk: both in the inbox; sign the first, then resolve it with a note.
-        sign_in(driver, url, "cg-zhang", "cg-pass-1", "console.html")
+        sign_in(driver, url, "cg-zhang", "cg-pass-01", "console.html")
         until("the inbox lists both", lambda: driver.find_element(By.ID, "count").text == "2")
         shot(driver, "3-console-inbox")
         target = until("the card", lambda: card(driver, "inbox", case_no).text)
@@ -132,7 +134,7 @@ def test_a_report_is_signed_resolved_and_verified_through_the_pages(pipeline_set
         shot(driver, "5-report-verified")
 
         # The command centre: backlog, the map of every grid, nothing fetched from outside.
-        sign_in(driver, url, "zx-duty-2", "zx-pass-1", "centre.html")
+        sign_in(driver, url, "zx-duty-2", "zx-pass-01", "centre.html")
         until("the backlog", lambda: "CG" in driver.find_element(By.ID, "backlog").text, 60)
         assert len(driver.find_elements(By.CSS_SELECTOR, "#map path")) == 48
         shot(driver, "6-centre")
@@ -140,4 +142,57 @@ def test_a_report_is_signed_resolved_and_verified_through_the_pages(pipeline_set
         resources = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
         assert all(r.startswith(url) for r in resources), resources
     finally:
+        pipeline.stop()
+
+
+#: records every answer the page's fetch gets — (url, status, Retry-After) — and changes none
+WATCH_FETCH = """
+window.__answers = [];
+const real = window.fetch;
+window.fetch = async (...args) => {
+  const r = await real(...args);
+  window.__answers.push([String(args[0]), r.status, r.headers.get("Retry-After")]);
+  return r;
+};
+"""
+
+
+@pytest.mark.slow
+def test_a_report_answered_503_stays_queued_and_is_sent_once_kafka_is_back(
+    stack: Settings, pipeline_settings: Settings, browser: Any
+) -> None:
+    """Kafka down: the intake's 503 leaves the report in the outbox (待发送, no error, no 删除), sent when Kafka is back."""
+    pipeline = start_pipeline(pipeline_settings)
+    broker = KafkaServer(stack)
+    try:
+        settings, url, driver = pipeline.settings, pipeline.url, browser
+        accounts(settings)
+        sign_in(driver, url, "wgy-xl-0203", "wgy-pass-1", "report.html")
+        driver.execute_script(WATCH_FETCH)
+        broker.stop()
+        fill_report(driver, "井盖缺失", "石门村2组路口井盖不见了，夜里有人差点掉下去。")
+
+        def posts() -> list[list[Any]]:
+            return [a for a in driver.execute_script("return window.__answers") if a[0] == "/api/v1/reports"]
+
+        until("the form's post is answered", posts, 60)
+        # Every try (the form's own timer may have tried again meanwhile) was a 503 with Retry-After in seconds …
+        assert {(status, bool(after and after.isdigit())) for _, status, after in posts()} == {(503, True)}
+        outbox = json.loads(driver.execute_script("return localStorage.getItem('gf_outbox')"))
+        # … and the report is kept to be sent again: no `error` (a 4xx sets it and offers 删除 instead)
+        assert [(item["body"]["title"], item["error"]) for item in outbox] == [("井盖缺失", None)]
+        assert outbox[0]["tries"] >= 1
+        assert driver.find_element(By.ID, "queued").text == "1"
+        assert "已尝试" in driver.find_element(By.ID, "outbox").text
+        assert "删除" not in driver.find_element(By.ID, "outbox").text
+        shot(driver, "7-report-queued-after-503")
+
+        broker.start_and_wait(lambda _line: None, 90)
+        driver.execute_script("window.dispatchEvent(new Event('online'))")  # else the form's own 15 s timer
+        until("the queue drains", lambda: driver.find_element(By.ID, "queued").text == "0", 180)
+        assert posts()[-1][1] == 202
+        until("the report is a case", lambda: "XL-" in driver.find_element(By.ID, "mine").text, 180)
+    finally:
+        if not broker.is_running():
+            broker.start_and_wait(lambda _line: None, 90)
         pipeline.stop()

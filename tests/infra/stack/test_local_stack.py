@@ -71,10 +71,94 @@ def test_clickhouse_config_follows_settings(tmp_path: Path) -> None:
     assert root.findtext("tcp_port") == "23000"
     assert root.findtext("http_port") == "23123"
     assert root.findtext("listen_host") == "127.0.0.1"
-    assert root.findtext("users_config") == "/etc/clickhouse-server/users.xml"
+    assert root.findtext("users_config") == str((tmp_path / "stack" / "clickhouse" / "users.xml").resolve())
     assert root.findtext("path").startswith(str((tmp_path / "stack" / "clickhouse").resolve()))
     assert root.findtext("logger/log") == str((tmp_path / "logs" / "clickhouse.log").resolve())
     assert root.findtext("logger/errorlog") == str((tmp_path / "logs" / "clickhouse.err.log").resolve())
+
+
+def test_clickhouse_users_have_a_readonly_one(tmp_path: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    ch = ClickHouseServer(Settings(home=tmp_path, clickhouse_database="gf"))
+    root = ET.fromstring(ch.users_xml())
+    grafana = root.find("users/grafana")
+    assert grafana is not None and root.find("users/default") is not None
+    assert [d.text for d in grafana.findall("allow_databases/database")] == ["gf"]
+    assert root.findtext(f"profiles/{grafana.findtext('profile')}/readonly") == "2"
+    assert root.findtext(f"profiles/{grafana.findtext('profile')}/allow_ddl") == "0"
+    assert ch.readonly_url.startswith("clickhouse://grafana@127.0.0.1:") and ch.readonly_url.endswith("/gf")
+
+
+def test_kafka_scram_mode_properties(tmp_path: Path) -> None:
+    settings = Settings(
+        home=tmp_path, kafka_port=23456, kafka_stack_scram=True, kafka_security_protocol="SASL_PLAINTEXT",
+        kafka_username="boss", kafka_password="boss-secret-0001",
+    )  # fmt: skip
+    kafka = KafkaServer(settings, scram_users={"intake": "intake-secret-1"})
+    props = dict(
+        line.split("=", 1) for line in kafka.server_properties().splitlines() if line and not line.startswith("#")
+    )
+    assert props["listeners"] == "SASL_PLAINTEXT://127.0.0.1:23456,CONTROLLER://127.0.0.1:23457"
+    assert props["advertised.listeners"] == "SASL_PLAINTEXT://127.0.0.1:23456"
+    assert props["listener.security.protocol.map"] == "SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT"
+    assert props["authorizer.class.name"] == "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+    assert props["allow.everyone.if.no.acl.found"] == "false"
+    assert props["super.users"] == "User:boss"
+    assert 'username="boss" password="boss-secret-0001"' in props["listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config"]
+    assert 'user_boss="boss-secret-0001"' in props["listener.name.controller.plain.sasl.jaas.config"]
+    from infra.stack import kafka_security
+
+    assert kafka_security.add_scram_args(settings, kafka.scram_users) == [
+        "--add-scram", "SCRAM-SHA-512=[name=boss,password=boss-secret-0001]",
+        "--add-scram", "SCRAM-SHA-512=[name=intake,password=intake-secret-1]",
+    ]  # fmt: skip
+    # The PLAINTEXT broker stays as it was.
+    plain = KafkaServer(Settings(home=tmp_path, kafka_port=23456)).server_properties()
+    assert "SASL" not in plain and "authorizer" not in plain
+
+
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [
+        ({"kafka_security_protocol": "PLAINTEXT"}, "GRIDFLOW_KAFKA_SECURITY_PROTOCOL"),
+        ({"kafka_sasl_mechanism": "PLAIN"}, "GRIDFLOW_KAFKA_SASL_MECHANISM"),
+        ({"kafka_username": ""}, "GRIDFLOW_KAFKA_USERNAME"),
+        ({"kafka_password": 'with"quote'}, "GRIDFLOW_KAFKA_PASSWORD"),
+        ({"kafka_password": "a,b"}, "GRIDFLOW_KAFKA_PASSWORD"),
+    ],
+)
+def test_kafka_scram_mode_refuses_settings_it_cannot_serve(tmp_path: Path, changes: dict, named: str) -> None:
+    base = {
+        "home": tmp_path, "kafka_stack_scram": True, "kafka_security_protocol": "SASL_PLAINTEXT",
+        "kafka_username": "admin", "kafka_password": "admin-secret-0001",
+    }  # fmt: skip
+    with pytest.raises(StackError, match=named):
+        KafkaServer(Settings(**{**base, **changes})).start(progress=lambda _line: None)
+    with pytest.raises(StackError, match="SCRAM user"):
+        from infra.stack import kafka_security
+
+        kafka_security.add_scram_args(Settings(**base), {"web hooks": "secret-secret-1"})
+
+
+def test_a_plaintext_broker_refuses_sasl_client_settings(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path, kafka_security_protocol="SASL_PLAINTEXT", kafka_username="a", kafka_password="b")
+    with pytest.raises(StackError, match="GRIDFLOW_KAFKA_STACK_SCRAM"):
+        KafkaServer(settings).start(progress=lambda _line: None)
+
+
+def test_a_port_a_client_connection_uses_is_busy() -> None:
+    """The stack's fixed ports lie in the ephemeral range: a client's own end of a connection can hold one."""
+    import socket
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        listening = server.getsockname()[1]
+        with socket.create_connection(("127.0.0.1", listening)) as client:
+            own_end = client.getsockname()[1]
+            assert processes.busy_ports([listening, own_end]) == [listening, own_end]
+    assert processes.busy_ports([own_end]) == []  # the connection is gone (TIME_WAIT does not count)
 
 
 def test_pid_file_of_dead_or_foreign_process_is_not_running(tmp_path: Path) -> None:

@@ -48,12 +48,12 @@ def test_sign_in_live_inbox_lists_and_audit(pipeline_settings: Settings) -> None
     pipeline = start_pipeline(pipeline_settings)
     try:
         settings = pipeline.settings
-        add_account(settings, "cg-zhang", Role.DEPARTMENT_STAFF, department="CG", password="井盖2026!")
+        add_account(settings, "cg-zhang", Role.DEPARTMENT_STAFF, department="CG", password="井盖2026!zhang")
         admin = pipeline.tokens["admin"]
         url = pipeline.url
         wrong = httpx.post(f"{url}/api/v1/sessions", json={"user_id": "cg-zhang", "password": "nope"})
         assert wrong.status_code == 401 and wrong.json()["message"] == "账号或密码错误"
-        signed_in = httpx.post(f"{url}/api/v1/sessions", json={"user_id": "cg-zhang", "password": "井盖2026!"})
+        signed_in = httpx.post(f"{url}/api/v1/sessions", json={"user_id": "cg-zhang", "password": "井盖2026!zhang"})
         assert signed_in.status_code == 201, signed_in.text
         session = signed_in.json()
         assert (session["role"], session["department"]) == ("department_staff", "CG")

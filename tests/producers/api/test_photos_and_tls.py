@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import ssl
 import subprocess
 from pathlib import Path
@@ -15,7 +16,7 @@ from gridflow import services
 from infra.kafka import ensure_topics
 from infra.settings import Settings
 from schemas.topics import declared
-from schemas.vocabulary import Role
+from schemas.vocabulary import PHOTO_ID, Role
 
 pytestmark = pytest.mark.integration
 
@@ -62,8 +63,8 @@ def test_photos_over_https(pipeline_settings: Settings, tmp_path: Path) -> None:
             assert big.status_code == 413 and big.json()["max_bytes"] == 4096
             assert c.get(f"/api/v1/photos/{'0' * 32}").status_code == 404
             assert c.get("/api/v1/photos/../../etc/passwd").status_code == 404
-        stored = list(settings.photo_dir.rglob("*"))
-        assert sum(1 for p in stored if p.is_file() and p.suffix == "") == 2  # two photos, nothing of the refused ones
+        stored = [p for p in settings.photo_dir.rglob("*") if p.is_file() and re.fullmatch(PHOTO_ID, p.name)]
+        assert len(stored) == 2  # two photos, nothing of the refused ones
         # plain HTTP is not served on the TLS port
         with pytest.raises(httpx.HTTPError):
             httpx.get(f"http://127.0.0.1:{settings.intake_port}/healthz", timeout=3).raise_for_status()

@@ -85,3 +85,22 @@ def test_a_header_with_a_repeated_column_is_refused(tmp_path: Path) -> None:
     _used, records = read_records(path)
     with pytest.raises(ValueError, match="dup.csv:1"):
         list(records)
+
+
+@pytest.mark.parametrize(
+    "value, field",
+    [('{"sjms": NaN}', "sjms"), ('{"jd": Infinity}', "jd"), ('{"sjms": "\\ud800路灯"}', "sjms")],
+    ids=["nan", "infinity", "lone-surrogate"],
+)
+def test_a_jsonl_value_that_cannot_be_sent_on_as_json_is_a_bad_line_naming_its_field(
+    tmp_path: Path, value: str, field: str
+) -> None:
+    # json.loads takes these; the POST to the intake could not encode them and the import would stop.
+    lines = ['{"sjbh": "A1", "sjms": "路灯"}', value, '{"sjbh": "A3", "sjms": "井盖"}']
+    path = _write(tmp_path, "export.jsonl", ("\n".join(lines) + "\n").encode())
+    _used, records = read_records(path)
+    got = list(records)
+    assert [r.line for r in got if r.payload] == [1, 3]
+    (bad,) = [r for r in got if r.payload is None]
+    assert (bad.line, bad.field, bad.raw) == (2, field, value.encode() + b"\n")
+    assert bad.error and "JSON" in bad.error

@@ -205,3 +205,64 @@ def test_the_callers_address_is_appended_to_the_summary(maps: NetworkMaps) -> No
     with pytest.raises(AdapterError) as caught:
         adapt(SourceNetwork.HOTLINE, call | {"summary": "反" * 3995}, maps)
     assert caught.value.field == "summary"
+
+
+# -- hostile text and times (schemas.bounds): refused naming the network's own field ----------------
+
+_NETWORK_TEXT_FIELDS = [
+    (SourceNetwork.HOTLINE, "summary"),
+    (SourceNetwork.HOTLINE, "title"),
+    (SourceNetwork.HOTLINE, "caller_address"),
+    (SourceNetwork.HOTLINE, "appeal_type"),  # a code: it would be quoted in the mapping note
+    (SourceNetwork.HOTLINE, "area_path"),
+    (SourceNetwork.URBAN, "EVENT_DESC"),
+    (SourceNetwork.URBAN, "ADDRESS"),
+    (SourceNetwork.URBAN, "SUB_TYPE_CODE"),
+    (SourceNetwork.COMPREHENSIVE, "sjms"),
+    (SourceNetwork.COMPREHENSIVE, "sjbt"),
+    (SourceNetwork.COMPREHENSIVE, "wgbm"),
+]
+
+
+def _sample(network: SourceNetwork) -> dict:
+    import json
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[3] / "schemas" / "examples" / network.value
+    return json.loads(min(folder.glob("valid__*.json")).read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x1b", "\x7f", "\u202e", "\u2066", "\u2069"], ids=lambda c: f"U+{ord(c):04X}")
+@pytest.mark.parametrize("network, field", _NETWORK_TEXT_FIELDS, ids=lambda v: getattr(v, "value", v))
+def test_a_forbidden_character_is_refused_naming_the_networks_field(
+    network: SourceNetwork, field: str, char: str, maps: NetworkMaps
+) -> None:
+    payload = _sample(network) | {field: f"石门村{char}村口"}
+    with pytest.raises(AdapterError) as refused:
+        adapt(network, payload, maps)
+    assert refused.value.field == field
+    assert f"U+{ord(char):04X}" in refused.value.message
+
+
+def test_line_breaks_in_a_summary_are_kept(maps: NetworkMaps) -> None:
+    payload = _sample(SourceNetwork.HOTLINE) | {"summary": "来电人反映：路灯不亮。\r\n\t已三天。"}
+    assert "\r\n\t已三天" in adapt(SourceNetwork.HOTLINE, payload, maps).report.description
+
+
+@pytest.mark.parametrize("ahead, refused", [(timedelta(minutes=9), False), (timedelta(minutes=11), True), (timedelta(days=400), True)])
+def test_a_time_ahead_of_the_server_is_refused_naming_the_time_field(
+    ahead: timedelta, refused: bool, maps: NetworkMaps
+) -> None:
+    when = datetime.now(UTC) + ahead
+    payload = _sample(SourceNetwork.EMERGENCY) | {"occurTime": ISO_8601.render(when)}
+    if not refused:
+        assert adapt(SourceNetwork.EMERGENCY, payload, maps).report.occurred_at == when.replace(microsecond=0)
+        return
+    with pytest.raises(AdapterError) as caught:
+        adapt(SourceNetwork.EMERGENCY, payload, maps)
+    assert caught.value.field == "occurTime" and "10 分钟" in caught.value.message
+
+
+def test_an_old_incident_is_accepted(maps: NetworkMaps) -> None:
+    payload = _sample(SourceNetwork.HOTLINE) | {"call_time": "20000101000000"}  # 2000-01-01 00:00 Beijing
+    assert adapt(SourceNetwork.HOTLINE, payload, maps).report.occurred_at.year in (1999, 2000)

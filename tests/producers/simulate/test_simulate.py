@@ -5,6 +5,7 @@ Pure unit tests: the driver talks to an ``httpx.MockTransport`` that plays the i
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import threading
@@ -123,8 +124,8 @@ def test_hints_phones_times_photos_sources(reports: list) -> None:
         at = datetime.fromisoformat(r.body["occurred_at"])
         assert at.utcoffset() == timedelta(hours=8)
         assert timedelta(minutes=1) <= NOW - at <= timedelta(hours=24)
-        assert 0 <= len(r.body["photo_ids"]) <= 3
-        assert all(re.fullmatch(r"[0-9a-f]{32}", p) for p in r.body["photo_ids"])
+        assert 0 <= len(r.photos) <= 3 and r.body["photo_ids"] == []  # the driver uploads, then cites
+        assert all(p.startswith(b"\xff\xd8\xff") and len(p) > 100 for p in r.photos)
     sources = Counter(r.source for r in reports)
     assert sources[SourceNetwork.MOBILE] / n >= 0.7
     assert len(sources) >= 4
@@ -143,6 +144,7 @@ class FakeIntake:
     def __init__(self, *, unavailable_first: int = 0, delay_s: float = 0.0) -> None:
         self.seen: dict[str, tuple[str, str]] = {}  # id -> (body, received_at)
         self.requests: list[dict] = []
+        self.photos: list[bytes] = []
         self.tokens: list[str] = []
         self.unavailable_left = unavailable_first
         self.delay_s = delay_s
@@ -153,6 +155,11 @@ class FakeIntake:
             import asyncio
 
             await asyncio.sleep(self.delay_s)
+        if request.url.path == "/api/v1/photos":
+            with self.lock:
+                self.photos.append(request.content)
+            photo_id = hashlib.sha256(request.content).hexdigest()[:32]
+            return httpx.Response(201, json={"photo_id": photo_id, "content_type": "image/jpeg"})
         body = json.loads(request.content)
         with self.lock:
             self.requests.append(body)
@@ -204,6 +211,9 @@ def test_driver_paces_and_counts_accepted() -> None:
     assert 0.4 <= stats["elapsed"] < 3
     assert stats["rate"] == pytest.approx(100, rel=0.25)
     assert intake.tokens[0] == "Bearer tok"
+    # photos uploaded first, each report citing the ids the intake answered
+    cited = [pid for body in intake.requests for pid in body["photo_ids"]]
+    assert cited and set(cited) == {hashlib.sha256(p).hexdigest()[:32] for p in intake.photos}
 
 
 def test_slow_answers_do_not_lower_the_rate() -> None:
@@ -253,6 +263,8 @@ def test_conflict_invalid_and_transport_errors_are_counted() -> None:
     calls = Counter()
 
     def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/v1/photos":  # uploads are not what this test counts
+            return httpx.Response(201, json={"photo_id": hashlib.sha256(request.content).hexdigest()[:32]})
         calls["n"] += 1
         n = calls["n"]
         if n == 1:
