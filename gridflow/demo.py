@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from accounts.directory import add_account
-from gridflow import launch, stale
+from gridflow import launch
 from infra.clickhouse import ServerEngine
 from infra.settings import Settings
 from infra.tail import TopicTail
@@ -92,11 +92,7 @@ def run_demo(settings: Settings, rate: float, duration: float, workers: int, wor
     from producers.simulate.departments import DepartmentPlayers
 
     say = lambda line: print(line, flush=True)  # noqa: E731 - user-facing output
-    # Never talk to an intake or workers a killed earlier demo left running.
-    taken = stale.squatters(settings, workers)
-    if taken:
-        for squatter in taken:
-            say(squatter.message())
+    if launch.ports_taken(settings, workers, say):
         return 1
     # SIGTERM ends the demo like Ctrl-C does, so its children are stopped too.
     launch.interrupt_on_sigterm()

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import routing
-from gridflow import services
+from gridflow import services, stale
 from infra import stack
 from infra.clickhouse import ServerEngine
 from infra.kafka import ensure_topics
@@ -36,6 +36,17 @@ DEMO_ROUTING = Path(routing.__file__).resolve().parent / "demo"
 READY_INTAKE_S = 90
 READY_WORKER_S = 120
 SETTLED_GROUP_S = 120
+
+
+def ports_taken(settings: Settings, workers: int, say: Say) -> bool:
+    """Say who answers on the ports this run needs (a killed earlier run's leftovers); True if any does.
+
+    Never talk to an intake or workers someone else started: the caller stops instead.
+    """
+    taken = stale.squatters(settings, workers)
+    for squatter in taken:
+        say(squatter.message())
+    return bool(taken)
 
 
 def prepare(settings: Settings, say: Say) -> Settings:

@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from gridflow import launch, stale
+from gridflow import launch
 from gridflow.services import Service
 from gridflow.soak_metrics import (
     LEVEL_THRESHOLD,
@@ -80,10 +80,7 @@ def run_soak(
     """Soak the local pipeline at ``rate`` reports/s for ``minutes`` minutes of ``minute_s`` seconds; return the exit code."""
     if rate <= 0 or minutes < 1 or minute_s <= 0:
         raise ValueError("rate and minute-seconds must be positive, minutes at least 1")
-    taken = stale.squatters(settings, workers)
-    if taken:
-        for squatter in taken:
-            _say(squatter.message())
+    if launch.ports_taken(settings, workers, _say):
         return 1
     launch.interrupt_on_sigterm()
     settings = launch.prepare(settings, _say)

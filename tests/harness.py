@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import time
 import uuid
@@ -20,6 +21,7 @@ from gridflow import services
 from infra.clickhouse import ServerEngine
 from infra.kafka import ensure_topics
 from infra.settings import Settings
+from infra.stack.processes import pid_alive
 from processors.pipeline import internal_topics
 from schemas.migrate import apply
 from schemas.topics import alerts_topic, declared
@@ -184,3 +186,20 @@ class Alerts:
             if predicate(self.seen):
                 return self.seen
         raise AssertionError(f"alerts never matched; seen {[(a['_topic'], a['case_no']) for a in self.seen]}")
+
+
+def started_by(home: Path) -> dict[int, str]:
+    """Live processes (pid → command line) whose environment names ``home`` as their GRIDFLOW_HOME."""
+    mark = f"GRIDFLOW_HOME={home}".encode()
+    found = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            environ = (proc / "environ").read_bytes().split(b"\0")
+            command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+        except OSError:
+            continue
+        if mark in environ and pid_alive(int(proc.name)):
+            found[int(proc.name)] = command
+    return found

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import pytest
+from harness import started_by
 
 from gridflow import services
 from infra.settings import Settings
@@ -77,23 +78,6 @@ class Demo:
 def demo_settings(pipeline_settings: Settings, stack: Settings) -> Settings:
     # External servers: the demo only checks them; it neither starts nor stops a stack.
     return pipeline_settings.replace(kafka_bootstrap=stack.bootstrap, clickhouse_url=stack.clickhouse)
-
-
-def started_by(home: Path) -> dict[int, str]:
-    """Live processes (pid → command line) whose environment names ``home`` as their GRIDFLOW_HOME."""
-    mark = f"GRIDFLOW_HOME={home}".encode()
-    found = {}
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit() or int(proc.name) == os.getpid():
-            continue
-        try:
-            environ = (proc / "environ").read_bytes().split(b"\0")
-            command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
-        except OSError:
-            continue
-        if mark in environ and pid_alive(int(proc.name)):
-            found[int(proc.name)] = command
-    return found
 
 
 @pytest.mark.parametrize("target", ["pid", "group"])

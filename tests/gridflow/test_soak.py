@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from harness import started_by
 
 from infra.settings import Settings
 from infra.stack.processes import pid_alive, port_open, wait_for
@@ -23,23 +24,6 @@ from infra.stack.processes import pid_alive, port_open, wait_for
 pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _started_by(home: Path) -> dict[int, str]:
-    """Live processes (pid → command line) whose environment names ``home`` as their GRIDFLOW_HOME."""
-    mark = f"GRIDFLOW_HOME={home}".encode()
-    found = {}
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit() or int(proc.name) == os.getpid():
-            continue
-        try:
-            environ = (proc / "environ").read_bytes().split(b"\0")
-            command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
-        except OSError:
-            continue
-        if mark in environ and pid_alive(int(proc.name)):
-            found[int(proc.name)] = command
-    return found
 
 
 def test_a_one_minute_soak_writes_its_rows_and_leaves_nothing_running(
@@ -81,5 +65,5 @@ def test_a_one_minute_soak_writes_its_rows_and_leaves_nothing_running(
     # Everything it started is gone: the pids it printed, anything with its home, the intake's port.
     printed = {name: int(pid) for name, pid in re.findall(r"([\w-]+) pid (\d+)", run.stdout)}
     assert set(printed) == {"worker-0", "intake"}, run.stdout
-    assert wait_for(lambda: not any(map(pid_alive, printed.values())) and not _started_by(settings.home), 10)
+    assert wait_for(lambda: not any(map(pid_alive, printed.values())) and not started_by(settings.home), 10)
     assert not port_open(settings.intake_host, settings.intake_port)
