@@ -15,7 +15,7 @@ from typing import Callable, Iterable
 
 from kafka import KafkaConsumer, TopicPartition
 
-from infra.kafka import producer
+from infra.kafka import client_config, producer
 from infra.settings import Settings
 from schemas.dead_letter import DeadLetter
 from schemas.topics import DEAD_LETTERS
@@ -25,7 +25,7 @@ def read_letters(settings: Settings, timeout_s: float = 10.0) -> list[DeadLetter
     """Every dead letter as it stands now (oldest first); letters that do not parse are skipped."""
     topic = settings.topic(DEAD_LETTERS.name)
     consumer = KafkaConsumer(
-        bootstrap_servers=settings.bootstrap, group_id=None, enable_auto_commit=False,
+        **client_config(settings), group_id=None, enable_auto_commit=False,
         client_id="gridflow-dlq", request_timeout_ms=int(timeout_s * 1000),
     )  # fmt: skip
     try:

@@ -56,6 +56,7 @@ TEST_ENV = {
     "KAFKA_ADMIN_PASSWORD": "test-kafka-admin-0004",
     "KAFKA_INTAKE_PASSWORD": "test-kafka-intake-0005",
     "KAFKA_WORKER_PASSWORD": "test-kafka-worker-0006",
+    "GRIDFLOW_TOKEN_SECRET": "test-token-secret-0007",
 }
 #: a variable or setting whose value is a secret
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|PRIVATE_KEY", re.IGNORECASE)

@@ -51,7 +51,7 @@ class ReportIndex(FollowedTopic):
         self._max = settings.intake_index_max
         self._until_sweep = self.SWEEP_EVERY
         since_ms = int((time.time() - settings.intake_index_hours * 3600) * 1000)
-        self._tail = TopicTail(settings.bootstrap, settings.topic(REPORTS.name), self._on_record, since_ms=since_ms)
+        self._tail = TopicTail(settings, settings.topic(REPORTS.name), self._on_record, since_ms=since_ms)
 
 
     def _on_record(self, _key: bytes | None, value: bytes | None, _ts: int) -> None:

@@ -65,7 +65,7 @@ class DepartmentPlayers:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._tail = TopicTail(
-            settings.bootstrap, settings.topic(CASE_EVENTS.name), self._on_event, since_ms=int(time.time() * 1000)
+            settings, settings.topic(CASE_EVENTS.name), self._on_event, since_ms=int(time.time() * 1000)
         )
         self._thread = threading.Thread(target=self._run, name="sim-departments", daemon=True)
 
