@@ -97,8 +97,11 @@ def test_poison_records_are_dead_lettered_and_the_rest_flows(pipeline_settings: 
             return read_letters(settings)
 
         def complete() -> bool:
-            seen = {(letter.consumer, letter.topic) for letter in letters()}
-            return expected <= seen
+            found = letters()
+            seen = {(letter.consumer, letter.topic) for letter in found}
+            # the case no column holds is found last: the sink splits its batch and tries the row alone thrice
+            late = any(letter.consumer == "clickhouse-sink" and b"2200-01-01" in (letter.value() or b"") for letter in found)
+            return expected <= seen and late
 
         services.wait_until(complete, 120, "a dead letter from every consumer of every topic", interval=1.0)
         found = letters()

@@ -31,7 +31,7 @@ def test_submit_to_inbox_latency(pipeline_settings: Settings, browser: Any, desk
     try:
         settings, url = pipeline.settings, pipeline.url
         accounts(settings)
-        sign_in(desk_browser, url, "cg-zhang", "cg-pass-1", "console.html")
+        sign_in(desk_browser, url, "cg-zhang", "cg-pass-01", "console.html")
         until("the live stream is open", lambda: desk_browser.find_element(By.ID, "live").text == "实时")
         sign_in(browser, url, "wgy-xl-0203", "wgy-pass-1", "report.html")
         seconds = []

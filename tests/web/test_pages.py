@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 import pytest
 from harness import start_pipeline
+from restarts import start_again
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
@@ -187,12 +188,14 @@ def test_a_report_answered_503_stays_queued_and_is_sent_once_kafka_is_back(
         assert "删除" not in driver.find_element(By.ID, "outbox").text
         shot(driver, "7-report-queued-after-503")
 
-        broker.start_and_wait(lambda _line: None, 90)
+        start_again(broker, [broker.port, broker.controller_port])
         driver.execute_script("window.dispatchEvent(new Event('online'))")  # else the form's own 15 s timer
         until("the queue drains", lambda: driver.find_element(By.ID, "queued").text == "0", 180)
         assert posts()[-1][1] == 202
         until("the report is a case", lambda: "XL-" in driver.find_element(By.ID, "mine").text, 180)
     finally:
-        if not broker.is_running():
-            broker.start_and_wait(lambda _line: None, 90)
-        pipeline.stop()
+        try:
+            if not broker.is_running():
+                start_again(broker, [broker.port, broker.controller_port])
+        finally:
+            pipeline.stop()
