@@ -52,13 +52,21 @@ def _field(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+#: FastAPI's detail when a body fails to decode other than as bad JSON syntax (bytes that are not UTF-8)
+_UNPARSABLE_BODY = "There was an error parsing the body"
+
+
+def _invalid_json() -> JSONResponse:
+    return JSONResponse(
+        {"error": "invalid_json", "message": "请求体不是合法的 JSON", "fields": [{"field": "body", "message": "invalid JSON"}]},
+        status_code=400,
+    )
+
+
 def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
-        return JSONResponse(
-            {"error": "invalid_json", "message": "请求体不是合法的 JSON", "fields": [{"field": "body", "message": "invalid JSON"}]},
-            status_code=400,
-        )
+        return _invalid_json()
     fields = [{"field": _field(tuple(e.get("loc", ()))), "message": e.get("msg", ""), "type": e.get("type", "")} for e in errors]
     names = "、".join(dict.fromkeys(f["field"] for f in fields))
     return JSONResponse(
@@ -77,6 +85,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.detail == _UNPARSABLE_BODY:
+            # A JSON body that is not UTF-8 is invalid JSON too (RFC 8259): the same answer, naming the body.
+            return _invalid_json()
         return JSONResponse({"error": "http_error", "message": str(exc.detail)}, status_code=exc.status_code)
 
     @app.exception_handler(500)
