@@ -54,7 +54,7 @@ class Offsets:
             if not committed:
                 return None
             ends = self.consumer.end_offsets(list(committed))
-        except KafkaError as exc:
+        except (KafkaError, KeyError) as exc:  # KeyError: kafka-python 3.0 while a partition's leader moves
             logger.warning("lag of %s: %s", group, exc)
             return None
         return consumer_lag(ends, {tp: meta.offset for tp, meta in committed.items()})
@@ -68,6 +68,9 @@ class Offsets:
                 for p in sorted(self.consumer.partitions_for_topic(name) or ())
             ]
             return sum(self.consumer.end_offsets(parts).values()) if parts else 0
+        except KeyError as exc:  # kafka-python 3.0 while a partition's leader moves
+            logger.warning("records of %s: %s", list(topics), exc)
+            return None
         except KafkaError as exc:
             logger.warning("end offsets: %s", exc)
             return None

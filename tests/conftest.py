@@ -42,9 +42,11 @@ def stack(request: pytest.FixtureRequest) -> Iterator[Settings]:
     settings = base.replace(
         home=REPO / ".gridflow" / ("test-stack" if not slot else f"test-stack-{slot}"),
         cache_dir=base.cache_dir or str(REPO / ".gridflow" / "cache"),
-        kafka_port=39092 + shift,
-        clickhouse_port=39000 + shift,
-        clickhouse_http_port=38123 + shift,
+        # Below Linux's ephemeral range (32768–60999): a client's own outgoing port can never
+        # take the broker's while it restarts in a fault test.
+        kafka_port=29092 + shift,
+        clickhouse_port=29000 + shift,
+        clickhouse_http_port=28123 + shift,
     )
     if settings.uses_local_kafka and settings.uses_local_clickhouse:
         # Each run starts from empty servers: thousands of partitions left by

@@ -9,9 +9,10 @@ still gets its own case and number — that case, state ``merged``, keeps
 the report and the evidence, so a wrong merge can be split — and the open
 case is told it has one more report. The decision is remembered, so a
 replayed opening gets the same answer. A replayed opening finds its number
-in ``case_numbers`` and keeps it; if a crash lost that entry but kept the
-counter, the replay draws a fresh number, the case agent keeps the first
-one (it already opened the case), and the day's sequence merely skips one.
+in ``case_numbers`` and keeps it. A number is sent on only once the counter
+and the number are on their changelogs (the producer is flushed first), so
+no crash can hand the same number out twice; a crash after the flush and
+before the send merely replays the opening, which finds its number.
 """
 
 from __future__ import annotations
@@ -51,12 +52,23 @@ async def number_one(p: Pipeline, command: OpeningCommand | CaseOpening | Candid
     case_key = str(opening.case_id).encode()
     case_no = p.case_numbers.get(case_key)
     merge = _merge_of(p, store, opening) if case_no is None else _remembered(p, case_key)
+    counter_key = f"{opening.town}-{opening.day}".encode()
+    counter = int(p.sequences.get(counter_key, 0))
     if case_no is None:
-        counter_key = f"{opening.town}-{opening.day}".encode()
-        n = int(p.sequences.get(counter_key, 0)) + 1
+        n = counter + 1
         case_no = case_number(opening.town, opening.day, n)
         p.sequences[counter_key] = n
         p.case_numbers[case_key] = case_no
+        # The table writes reach their changelogs through Faust's buffered producer, later than the
+        # command below would: a kill -9 in between lost the counter but not the number already
+        # sent, and the next report of the town and day got the same number again. So the new
+        # counter and number are on Kafka (acks=all) before anyone hears of the number.
+        await p.app.producer.flush()
+    elif case_no.startswith(f"{opening.town}-{opening.day}-") and int(case_no.rsplit("-", 1)[1]) > counter:
+        # A number kept on this worker's disk whose counter a restart's changelog replay set back:
+        # the counter must not hand it out again.
+        p.sequences[counter_key] = int(case_no.rsplit("-", 1)[1])
+        await p.app.producer.flush()
     await p.commands.send(key=case_key, value=OpenCommand(case_no=case_no, opening=opening, merge=merge))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
@@ -27,8 +28,14 @@ class ReportWriter:
 
     The producer is made on first use and remade after a failure, so the
     intake starts (and answers 503) while Kafka is down, and recovers by
-    itself when Kafka is back.
+    itself when Kafka is back. For :data:`DOWN_S` after a failure every
+    write fails at once: making a producer waits seconds for a broker that
+    is not there, and requests queued behind one such wait, each making its
+    own, would answer one 503 every few seconds while phones time out.
     """
+
+    #: after Kafka failed a write, the seconds every write is refused at once (a 503) before one tries again
+    DOWN_S = 2.0
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -36,9 +43,16 @@ class ReportWriter:
         self.commands_topic = settings.topic(CASE_COMMANDS.name)
         self._producer: KafkaProducer | None = None
         self._lock = threading.Lock()
+        self._down_until = 0.0
+
+    def _refuse_if_down(self) -> None:
+        if time.monotonic() < self._down_until:
+            raise KafkaUnavailable("Kafka was unreachable a moment ago")
 
     def _get(self) -> KafkaProducer:
+        self._refuse_if_down()
         with self._lock:
+            self._refuse_if_down()  # the one this request waited behind found Kafka down
             if self._producer is None:
                 self._producer = producer(self.settings)
             return self._producer
@@ -58,6 +72,7 @@ class ReportWriter:
             future.get(timeout=self.settings.intake_produce_timeout_s)
         except (KafkaError, OSError) as exc:
             logger.warning("Kafka did not take %s on %s: %s", key, topic, exc)
+            self._down_until = time.monotonic() + self.DOWN_S
             self._reset()
             raise KafkaUnavailable(str(exc)) from exc
 

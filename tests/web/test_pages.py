@@ -186,6 +186,7 @@ def test_a_report_answered_503_stays_queued_and_is_sent_once_kafka_is_back(
         assert driver.find_element(By.ID, "queued").text == "1"
         assert "已尝试" in driver.find_element(By.ID, "outbox").text
         assert "删除" not in driver.find_element(By.ID, "outbox").text
+        driver.execute_script("document.getElementById('outbox').scrollIntoView()")
         shot(driver, "7-report-queued-after-503")
 
         start_again(broker, [broker.port, broker.controller_port])
