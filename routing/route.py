@@ -56,8 +56,9 @@ def route(
 ) -> Dispatch:
     """The dispatch of a case of ``category``/``subcategory`` in ``town`` at ``severity``.
 
-    ``excluded`` holds the departments that have returned the case (full
-    codes such as ``SFS-XL``, or bare ones if the town was unknown). The lead
+    ``excluded`` holds the departments that have returned the case, one
+    entry per return (full codes such as ``SFS-XL``, or bare ones if the
+    town was unknown); ``MAX_RETURNS`` returns send it to manual triage. The lead
     is the first of [rule lead, its alternates, category default] not
     excluded. ValueError for a category, subcategory, town or severity the
     data does not know: callers pass validated values.
@@ -70,9 +71,10 @@ def route(
         raise ValueError(f"unknown town {town!r}")
     res = rules.resolve(category, subcategory, town, severity)
     sla = rules.sla.stricter(severity, res.sla)
-    out = frozenset(excluded)
-    if len(out) >= MAX_RETURNS:
-        return triage(f"returned by {len(out)} departments ({', '.join(sorted(out))}): manual triage", sla=sla)
+    returns = list(excluded)  # one entry per return: a department the centre assigned again may return it again
+    out = frozenset(returns)
+    if len(returns) >= MAX_RETURNS:
+        return triage(f"returned {len(returns)} times ({', '.join(returns)}): manual triage", sla=sla)
 
     units = rules.units
 

@@ -135,6 +135,12 @@ class UnlinkCommand(BaseModel):
     reporter_id: str
     reports: int = Field(default=1, ge=1)
     at: datetime
+    carried: bool = Field(
+        default=False,
+        description="The reports were counted here through report_case_id, merged into this case with them: "
+        "fewer reports, and who reported them is not known here",
+    )
+    hops: int = Field(default=0, ge=0, description="Times it was passed on along a chain of merged cases")
 
 
 class CaseActionRequest(BaseModel):

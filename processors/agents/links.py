@@ -7,7 +7,9 @@ that reaches a case merged meanwhile goes on to the case it was merged
 into; one that reaches a case no longer open comes back as a detach: the
 report's own case is routed as a new case (the same problem after its case
 closed is a new incident). So does a link going round a ring of cases
-merged into each other (A into B, then B into A).
+merged into each other (A into B, then B into A). An unlink follows the
+same chain: a case merged on with its joined reports took their count with
+it, so each case down the chain counts the split-off reports no more.
 """
 
 from __future__ import annotations
@@ -67,20 +69,32 @@ async def link_report(p: Pipeline, command: LinkCommand) -> None:
 
 
 async def unlink_report(p: Pipeline, command: UnlinkCommand) -> None:
-    """A report split off its case: count it no more."""
+    """A report split off its case: count it no more here, nor on the cases this one was merged into."""
     key = key_of(command.case_id)
-    linked = f"{command.case_id}:{command.report_case_id}".encode()
     case = stored(p, key)
-    if case is None or not p.link_table.get(linked):
+    if case is None:
         return
-    by_reporter = f"{command.case_id}:r:{command.reporter_id}".encode()
-    left = int(p.link_table.get(by_reporter) or 0) - 1
-    gone = 1 if left <= 0 and command.reporter_id != case.reporter_id else 0
-    outcome = unlink(case, command, reporters_gone=gone)
-    await publish(p, key, case, outcome.case, outcome.events, outcome.alerts)
-    p.link_table[linked] = 0
-    p.link_table[by_reporter] = max(0, left)
-    remember(p, key, outcome.case)
+    linked = f"{command.case_id}:{command.report_case_id}".encode()
+    counted = int(p.link_table.get(linked) or 0)
+    if counted:
+        reports = min(command.reports, counted)
+        by_reporter = f"{command.case_id}:r:{command.reporter_id}".encode()
+        left = int(p.link_table.get(by_reporter) or 0) - (0 if command.carried else 1)
+        gone = 1 if not command.carried and left <= 0 and command.reporter_id != case.reporter_id else 0
+        outcome = unlink(case, command.model_copy(update={"reports": reports}), reporters_gone=gone)
+        await publish(p, key, case, outcome.case, outcome.events, outcome.alerts)
+        p.link_table[linked] = counted - reports
+        if not command.carried:
+            p.link_table[by_reporter] = max(0, left)
+        remember(p, key, outcome.case)
+        case = outcome.case
+    if case.state is CaseState.MERGED and case.merged_into is not None and command.hops < MAX_MERGE_HOPS:
+        # This case's reports went on with it to the case it was merged into (which counts them as
+        # this case's link); or the report's link came after the merge and was counted there.
+        onward = {"case_id": case.merged_into, "hops": command.hops + 1}
+        if counted:
+            onward.update(report_case_id=case.case_id, reports=min(command.reports, counted), carried=True)
+        await p.commands.send(key=key_of(case.merged_into), value=command.model_copy(update=onward))
 
 
 async def detach(p: Pipeline, command: DetachCommand) -> None:

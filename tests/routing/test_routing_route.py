@@ -161,3 +161,11 @@ def test_triage_for_an_unplaced_report() -> None:
 def test_unknown_values_are_refused(rules: RuleSet, kwargs: dict[str, str]) -> None:
     with pytest.raises(ValueError):
         route(rules, **kwargs)  # type: ignore[arg-type]
+
+
+def test_one_department_returning_twice_is_two_returns(rules: RuleSet) -> None:
+    # The centre assigned the case back to the department that returned it, and it returned it again.
+    d = route(rules, category="DISPUTE", subcategory="wages", town="XL", severity="P3", excluded=["RS", "RS"])
+    assert d.lead == TRIAGE_DEPARTMENT and "2" in (d.triage_reason or "")
+    once = route(rules, category="DISPUTE", subcategory="wages", town="XL", severity="P3", excluded=["RS"])
+    assert once.lead != TRIAGE_DEPARTMENT

@@ -172,9 +172,6 @@ class CaseWorld(RuleBasedStateMachine):
         self.by_reporter: dict[tuple[UUID, str], int] = {}  # (case, reporter) → links counted
         self.pending: list[tuple[UUID, LinkCommand | UnlinkCommand | DetachCommand, int]] = []  # (key, command, hops)
         self.opened = 0
-        # Set once a report's count has moved more than one hop (a link forwarded past a merged case, or a case
-        # with joined reports merged on): the case agent's links then count it where a split cannot take it back.
-        self.nested = False
 
     # --- helpers ---------------------------------------------------------------------------------
 
@@ -388,7 +385,6 @@ class CaseWorld(RuleBasedStateMachine):
         assert after.state in (to if to is not None else {case.state}), f"{command.action.value} → {after.state}"
         self._check_effect(case, command, outcome)
         self._send(outcome.follow_ups)
-        self.nested |= command.action is A.MERGE and case.report_count > 1
 
     def _check_effect(self, case: Case, command: ActionCommand, outcome: Applied) -> None:
         """What each action must have done besides its state (DESIGN), and nothing it must not."""
@@ -484,7 +480,6 @@ class CaseWorld(RuleBasedStateMachine):
         case = self.cases.get(key)
         if case is not None and case.state is S.MERGED and case.merged_into is not None:
             assert hops < MAX_FORWARDS, "a link is forwarded round a circle of merged cases"
-            self.nested = True
             forwarded = command.model_copy(update={"case_id": case.merged_into})
             self.pending.append((case.merged_into, forwarded, hops + 1))
             return
@@ -504,14 +499,26 @@ class CaseWorld(RuleBasedStateMachine):
 
     def _unlink(self, key: UUID, command: UnlinkCommand) -> None:
         case = self.cases.get(key)
-        if case is None or not self.links.get((key, command.report_case_id)):
+        if case is None:
             return
-        left = self.by_reporter.get((key, command.reporter_id), 0) - 1
-        gone = 1 if left <= 0 and command.reporter_id != case.reporter_id else 0
-        outcome = unlink(case, command, reporters_gone=gone)
-        self._store(case, outcome.case, outcome.events, command.at)
-        self.links[(key, command.report_case_id)] = 0
-        self.by_reporter[(key, command.reporter_id)] = max(0, left)
+        counted = self.links.get((key, command.report_case_id), 0)
+        if counted:
+            reports = min(command.reports, counted)
+            left = self.by_reporter.get((key, command.reporter_id), 0) - (0 if command.carried else 1)
+            gone = 1 if not command.carried and left <= 0 and command.reporter_id != case.reporter_id else 0
+            outcome = unlink(case, command.model_copy(update={"reports": reports}), reporters_gone=gone)
+            assert outcome.case.report_count == max(1, case.report_count - reports)
+            self._store(case, outcome.case, outcome.events, command.at)
+            self.links[(key, command.report_case_id)] = counted - reports
+            if not command.carried:
+                self.by_reporter[(key, command.reporter_id)] = max(0, left)
+            case = outcome.case
+        if case.state is S.MERGED and case.merged_into is not None:
+            assert command.hops < MAX_FORWARDS, "an unlink is forwarded round a circle of merged cases"
+            onward: dict[str, Any] = {"case_id": case.merged_into, "hops": command.hops + 1}
+            if counted:
+                onward.update(report_case_id=case.case_id, reports=min(command.reports, counted), carried=True)
+            self.pending.append((case.merged_into, command.model_copy(update=onward), 0))
 
     def _detach(self, key: UUID, command: DetachCommand) -> None:
         case = self.cases.get(key)
@@ -545,8 +552,8 @@ class CaseWorld(RuleBasedStateMachine):
 
     @invariant()
     def every_case_counts_the_reports_that_joined_it(self) -> None:
-        if self.pending or self.nested:
-            return  # a link or unlink still in flight; or counts moved two hops (see ``nested``)
+        if self.pending:
+            return  # a link or unlink still in flight
         for case_id, case in self.cases.items():
             if case.state is S.MERGED:
                 continue
