@@ -86,6 +86,12 @@ class Settings:
         "",
     )
     intake_tls_key: str = _env("GRIDFLOW_INTAKE_TLS_KEY", "PEM private key of GRIDFLOW_INTAKE_TLS_CERT.", "")
+    intake_keep_alive_s: float = _env(
+        "GRIDFLOW_INTAKE_KEEP_ALIVE_S",
+        "Seconds the intake keeps an idle HTTP connection open. Longer than any Retry-After it sends and than the "
+        "proxy's own idle time (Caddy: 30 s), so a client or proxy never reuses a connection the intake is closing.",
+        65.0,
+    )
     intake_produce_timeout_s: float = _env(
         "GRIDFLOW_INTAKE_PRODUCE_TIMEOUT", "Seconds to wait for Kafka's ack before answering 503.", 5.0
     )

@@ -54,4 +54,7 @@ def run_intake(settings: Settings) -> None:
         # Live streams never end by themselves: without a bound uvicorn would wait for them for ever
         # and never reach the app's shutdown (which stops the alert hub and the Kafka clients).
         timeout_graceful_shutdown=5,
+        # uvicorn's default of 5 s equals the 503's Retry-After: a phone waiting it out and sending again on the
+        # same connection met the server closing it (a dropped request, RemoteProtocolError, in the Kafka fault test).
+        timeout_keep_alive=int(settings.intake_keep_alive_s),
     )

@@ -18,6 +18,7 @@ import sys
 import time
 import uuid
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -50,16 +51,20 @@ def _post_reports(pipeline: Any) -> list[str]:
     return ids
 
 
+def _get_all(client: Any, paths: dict[str, str]) -> dict[str, Any]:
+    """key → the response to GET its path, eight at a time (one at a time, the test spent minutes polling)."""
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return dict(zip(paths, pool.map(client.get, paths.values())))
+
+
 def _cases(pipeline: Any, report_ids: list[str]) -> dict[str, dict[str, Any]]:
     """report id → its case, once every report has one (dispatched or in triage)."""
     found: dict[str, dict[str, Any]] = {}
     deadline = time.monotonic() + 240
     with pipeline.client("centre") as c:
         while len(found) < len(report_ids) and time.monotonic() < deadline:
-            for rid in report_ids:
-                if rid in found:
-                    continue
-                r = c.get(f"/api/v1/reports/{rid}")
+            answers = _get_all(c, {rid: f"/api/v1/reports/{rid}" for rid in report_ids if rid not in found})
+            for rid, r in answers.items():
                 if r.status_code == 200 and r.json()["state"] not in ("received", "accepted"):
                     found[rid] = r.json()
             time.sleep(0.5)
@@ -141,7 +146,7 @@ class Driver:
         sent_total = 0
         with self.pipeline.client("centre") as centre:
             for _round in range(12):
-                current = {cid: centre.get(f"/api/v1/cases/{cid}").json() for cid in scenarios}
+                current = {cid: r.json() for cid, r in _get_all(centre, {c: f"/api/v1/cases/{c}" for c in scenarios}).items()}
                 moves = {cid: self.next_action(scenarios[cid], c, rng) for cid, c in current.items()}
                 moves = {cid: mv for cid, mv in moves.items() if mv is not None}
                 if not moves:
@@ -150,9 +155,13 @@ class Driver:
                     self.send(current[cid], action, at, **fields)
                 self.kafka.flush()
                 sent_total += len(moves)
-                # the round is done when every moved case has a newer seq
+                # the round is done when every moved case has a newer seq (a case seen moved is not asked again)
+                waiting = set(moves)
+
                 def moved() -> bool:
-                    return all(centre.get(f"/api/v1/cases/{cid}").json()["seq"] > current[cid]["seq"] for cid in moves)
+                    answers = _get_all(centre, {cid: f"/api/v1/cases/{cid}" for cid in sorted(waiting)})
+                    waiting.difference_update(cid for cid, r in answers.items() if r.json()["seq"] > current[cid]["seq"])
+                    return not waiting
                 services.wait_until(moved, 120, f"round {_round} applied")
         raise AssertionError("scenarios did not finish in 12 rounds")
 
@@ -231,7 +240,8 @@ def test_five_hundred_cases_give_the_indicators_the_event_log_gives(pipeline_set
         # are in the event log too.
         merged = {s["report_case_id"] for s in cases.values() if s.get("merged_into")}
         with pipeline.client("centre") as centre:
-            final_seq = {cid: centre.get(f"/api/v1/cases/{cid}").json()["seq"] for cid in [*scenarios, *merged]}
+            answers = _get_all(centre, {cid: f"/api/v1/cases/{cid}" for cid in [*scenarios, *merged]})
+            final_seq = {cid: r.json()["seq"] for cid, r in answers.items()}
         expected_events = sum(final_seq.values())
         services.wait_until(
             lambda: engine.execute(f"SELECT count() FROM {db}.case_events FINAL")[0][0] >= expected_events,

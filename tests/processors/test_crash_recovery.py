@@ -27,7 +27,7 @@ from infra.stack.clickhouse import ClickHouseServer
 from schemas.report import Report
 from schemas.vocabulary import SourceNetwork
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # a dependency outage: `make test-slow`
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 UNIQUE, REPEATS, CHANGED, INVALID = 1700, 150, 75, 75

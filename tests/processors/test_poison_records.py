@@ -96,14 +96,20 @@ def test_poison_records_are_dead_lettered_and_the_rest_flows(pipeline_settings: 
         def letters() -> list:
             return read_letters(settings)
 
+        missing: list = []
+
         def complete() -> bool:
             found = letters()
             seen = {(letter.consumer, letter.topic) for letter in found}
             # the case no column holds is found last: the sink splits its batch and tries the row alone thrice
             late = any(letter.consumer == "clickhouse-sink" and b"2200-01-01" in (letter.value() or b"") for letter in found)
-            return expected <= seen and late
+            missing[:] = sorted(expected - seen) + ([] if late else [("clickhouse-sink", "the 2200 case")])
+            return not missing
 
-        services.wait_until(complete, 120, "a dead letter from every consumer of every topic", interval=1.0)
+        try:
+            services.wait_until(complete, 180, "a dead letter from every consumer of every topic", interval=1.0)
+        except TimeoutError:
+            raise AssertionError(f"no dead letter from (consumer, topic): {missing}") from None
         found = letters()
         by_place = {}
         for letter in found:

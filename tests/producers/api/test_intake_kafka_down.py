@@ -10,7 +10,7 @@ from harness import report_body, start_pipeline, wait_for_state
 from infra.settings import Settings
 from infra.stack.kafka import KafkaServer
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # a dependency outage: `make test-slow`
 
 
 def test_kafka_down_is_503_and_the_retry_makes_one_case(stack: Settings, pipeline_settings: Settings) -> None:
