@@ -63,6 +63,7 @@ class Service:
             assert self.process is not None
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(10)
+        self._close_log()
 
     def stop(self, timeout: float = 15.0) -> None:
         """SIGTERM, then SIGKILL after ``timeout`` seconds."""
@@ -73,6 +74,9 @@ class Service:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:
                 self.kill()
+        self._close_log()
+
+    def _close_log(self) -> None:
         if self._log is not None:
             self._log.close()
             self._log = None

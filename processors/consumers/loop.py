@@ -37,6 +37,10 @@ def committing_consumer(settings: Settings, topics: Sequence[str], group: str, m
         max_poll_records=max_poll_records,
         # Work may wait for a dependency (ClickHouse, a webhook's retries) for a long time: stay in the group meanwhile.
         max_poll_interval_ms=3_600_000,
+        # The worker's own session (kafka-python 3's default is 45 s): after a kill -9 the partitions
+        # move on as soon as the Faust agents' do, not half a minute later (ClickHouse writes paused).
+        session_timeout_ms=int(settings.worker_session_timeout_s * 1000),
+        heartbeat_interval_ms=int(max(1.0, settings.worker_session_timeout_s / 4) * 1000),
         client_id=f"gridflow-{group}",
     )
 

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from harness import start_pipeline
+from harness import CaseSeqs, start_pipeline
 
 from gridflow import services
 from infra.kafka import producer
@@ -57,8 +57,12 @@ def _get_all(client: Any, paths: dict[str, str]) -> dict[str, Any]:
         return dict(zip(paths, pool.map(client.get, paths.values())))
 
 
-def _cases(pipeline: Any, report_ids: list[str]) -> dict[str, dict[str, Any]]:
+def _cases(pipeline: Any, report_ids: list[str], seqs: CaseSeqs) -> dict[str, dict[str, Any]]:
     """report id → its case, once every report has one (dispatched or in triage)."""
+    # Every report opens a case of its own, which is then dispatched, triaged or merged: wait for
+    # that on Kafka, then ask the intake once (mostly) for each report's case.
+    placed = {"dispatched", "triaged", "merged"}
+    seqs.wait(lambda s: sum(bool(t & placed) for t in s.types.values()) >= len(report_ids), 240, "every report placed")
     found: dict[str, dict[str, Any]] = {}
     deadline = time.monotonic() + 240
     with pipeline.client("centre") as c:
@@ -75,8 +79,9 @@ def _cases(pipeline: Any, report_ids: list[str]) -> dict[str, dict[str, Any]]:
 class Driver:
     """Plays every case's scenario, one action per case per round, as the intake would send them."""
 
-    def __init__(self, pipeline: Any, settings: Settings) -> None:
+    def __init__(self, pipeline: Any, settings: Settings, seqs: CaseSeqs) -> None:
         self.pipeline = pipeline
+        self.seqs = seqs
         self.settings = settings
         self.kafka = producer(settings)
         self.topic = settings.topic(CASE_COMMANDS.name)
@@ -94,6 +99,19 @@ class Driver:
             "at": at.isoformat(), **fields,
         }  # fmt: skip
         self.kafka.send(self.topic, key=case["case_id"].encode(), value=json.dumps(command).encode())
+
+    def current(self, centre: Any, case_ids: Any) -> dict[str, dict[str, Any]]:
+        """Each case as the worker's table holds it, at least as new as its last event on Kafka
+        (the worker sends a case's records before it writes its table)."""
+        found: dict[str, dict[str, Any]] = {}
+        behind = set(case_ids)
+        deadline = time.monotonic() + 30
+        while behind:
+            answers = _get_all(centre, {cid: f"/api/v1/cases/{cid}" for cid in sorted(behind)})
+            found.update((cid, r.json()) for cid, r in answers.items())
+            behind = {cid for cid in behind if found[cid]["seq"] < self.seqs.seq.get(cid, 0)}
+            assert time.monotonic() < deadline, f"the case table stays behind the case events for {sorted(behind)[:5]}"
+        return found
 
     def next_action(self, scenario: str, case: dict[str, Any], rng: random.Random) -> tuple[str, datetime, dict] | None:  # type: ignore[type-arg]
         """The scenario's next move for the case as it stands, or None when it is done."""
@@ -146,7 +164,7 @@ class Driver:
         sent_total = 0
         with self.pipeline.client("centre") as centre:
             for _round in range(12):
-                current = {cid: r.json() for cid, r in _get_all(centre, {c: f"/api/v1/cases/{c}" for c in scenarios}).items()}
+                current = self.current(centre, scenarios)
                 moves = {cid: self.next_action(scenarios[cid], c, rng) for cid, c in current.items()}
                 moves = {cid: mv for cid, mv in moves.items() if mv is not None}
                 if not moves:
@@ -155,14 +173,11 @@ class Driver:
                     self.send(current[cid], action, at, **fields)
                 self.kafka.flush()
                 sent_total += len(moves)
-                # the round is done when every moved case has a newer seq (a case seen moved is not asked again)
-                waiting = set(moves)
-
-                def moved() -> bool:
-                    answers = _get_all(centre, {cid: f"/api/v1/cases/{cid}" for cid in sorted(waiting)})
-                    waiting.difference_update(cid for cid, r in answers.items() if r.json()["seq"] > current[cid]["seq"])
-                    return not waiting
-                services.wait_until(moved, 120, f"round {_round} applied")
+                # the round is done when every moved case has a newer event on Kafka
+                self.seqs.wait(
+                    lambda s, cur=current, mv=moves: all(s.seq.get(cid, 0) > cur[cid]["seq"] for cid in mv),
+                    120, f"round {_round} applied",
+                )  # fmt: skip
         raise AssertionError("scenarios did not finish in 12 rounds")
 
 
@@ -227,10 +242,11 @@ def test_five_hundred_cases_give_the_indicators_the_event_log_gives(pipeline_set
     pipeline = start_pipeline(pipeline_settings)
     try:
         report_ids = _post_reports(pipeline)
-        cases = _cases(pipeline, report_ids)
+        seqs = CaseSeqs(pipeline_settings)
+        cases = _cases(pipeline, report_ids, seqs)
         rng = random.Random(42)
         scenarios = {c["case_id"]: rng.choice(SCENARIOS) for c in cases.values()}
-        driver = Driver(pipeline, pipeline_settings)
+        driver = Driver(pipeline, pipeline_settings, seqs)
         sent = driver.run(cases, scenarios)
         assert sent > 2 * N
 

@@ -21,7 +21,8 @@ from harness import started_by
 from infra.settings import Settings
 from infra.stack.processes import pid_alive, port_open, wait_for
 
-pytestmark = pytest.mark.integration
+# A soak, even a short one, is of the slow kind (issue 12: dependency outages, soak, the 1M restart).
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
 
