@@ -4,8 +4,10 @@ Runs what ``gridflow demo`` runs (:mod:`gridflow.launch`: the stack, the
 workers, the intake; the simulator posting every network's reports; the
 simulated departments and command centre working the cases), and at the
 end of every minute prints one row and appends it to a JSON Lines file:
-reports posted and accepted so far, the resident memory of every process
-it started (and of Kafka and ClickHouse when they are the local stack's),
+reports posted and accepted so far, the resident memory and the CPU share
+over the minute of every process it started (and of Kafka and ClickHouse
+when they are the local stack's; the CPU of the soak process itself too),
+the machine's load,
 the consumer lag of the worker group and of the ClickHouse sink's group,
 the latency from a report's 202 to its case's first alert over that minute
 (:mod:`gridflow.soak_probes`), and the dead letters written since the
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 import uuid
@@ -37,6 +40,8 @@ from gridflow.services import Service
 from gridflow.soak_metrics import (
     LEVEL_THRESHOLD,
     at_minutes,
+    cpu_percent,
+    cpu_seconds,
     latency_summary,
     levelling,
     rss_mib,
@@ -109,6 +114,9 @@ class Soak:
         self.out = out
         self.started = time.time()
         self.pids = {child.name: child.pid for child in children} | _stack_pids(settings)
+        # the soak itself too: the simulator, the simulated departments and the probes run in it
+        self.cpu_pids = {**self.pids, "soak": os.getpid()}
+        self.cpu_at = (time.monotonic(), self._cpu())
         self.engine = ServerEngine.from_settings(settings)
         self.offsets = Offsets(settings)
         self.dead_at_start = self.offsets.records(DEAD_LETTER_TOPICS)
@@ -143,6 +151,15 @@ class Soak:
             _say(_line(row))
         return rows
 
+    def _cpu(self) -> dict[str, float | None]:
+        return {name: cpu_seconds(pid) if pid else None for name, pid in self.cpu_pids.items()}
+
+    def _cpu_percent(self) -> dict[str, float | None]:
+        """Each process's share of a core since the last row: which one is saturated when the lag grows."""
+        (then, before), now, after = self.cpu_at, time.monotonic(), self._cpu()
+        self.cpu_at = (now, after)
+        return {name: cpu_percent(before.get(name), after[name], now - then) for name in after}
+
     def _row(self, minute: int) -> dict[str, Any]:
         """One minute's measurements (see the module docstring)."""
         dead = self.offsets.records(DEAD_LETTER_TOPICS)
@@ -160,6 +177,8 @@ class Soak:
             "unavailable": int(stats.get("unavailable", 0)),
             "refused": int(stats.get("invalid", 0)) + int(stats.get("conflicts", 0)),  # 4xx answers (a repeat too)
             "rss_mib": {name: rss_mib(pid) if pid else None for name, pid in self.pids.items()},
+            "cpu_pct": self._cpu_percent(),
+            "load": round(os.getloadavg()[0], 2),
             "lag": {"worker": self.offsets.lag(self.settings.worker_id), "sink": self.offsets.lag(sink.group_id(self.settings))},
             "latency": latency_summary(samples),
             "alerted": self.latency.paired,
@@ -217,10 +236,12 @@ def _append(path: Path, record: dict[str, Any]) -> None:
 
 def _line(row: dict[str, Any]) -> str:
     memory = " ".join(f"{name} {_n(mib, '.0f')}" for name, mib in row["rss_mib"].items())
+    cpu = " ".join(f"{name} {_n(pct, '.0f')}" for name, pct in row.get("cpu_pct", {}).items())
     lat, lag = row["latency"], row["lag"]
     return (
         f"[第 {row['minute']} 分钟 minute] 已发 posted {row['posted']} 受理 accepted {row['accepted']} "
         f"(在途 in flight {row['in_flight']}, 拒收 refused {row['refused']}) | 内存 RSS MiB: {memory} | "
+        f"CPU % {cpu} (load {_n(row.get('load'), '.1f')}) | "
         f"积压 lag worker {_n(lag['worker'])} sink {_n(lag['sink'])} | "
         f"202→通知 latency ms p50 {_n(lat['p50_ms'], '.0f')} p99 {_n(lat['p99_ms'], '.0f')} "
         f"max {_n(lat['max_ms'], '.0f')} (n={lat['count']}) | 死信 dead letters {_n(row['dead_letters'])}"

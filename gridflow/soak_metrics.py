@@ -12,10 +12,13 @@ minute; a steady leak still shows, as the growth over the last third.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+#: clock ticks per second of /proc's CPU times
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 #: the default levelling-off threshold: growth of the last third's peak over the earlier peak
 LEVEL_THRESHOLD = 0.05
 #: fewer minutes than this and there is no "last third" to compare with what came before
@@ -39,6 +42,30 @@ def rss_mib(pid: int, proc: Path = Path("/proc")) -> float | None:
     except OSError:
         return None
     return None if kib is None else round(kib / 1024, 1)
+
+
+def cpu_seconds(pid: int, proc: Path = Path("/proc")) -> float | None:
+    """User + system CPU time ``pid`` has used, in seconds; None once it is gone.
+
+    ``/proc/<pid>/stat`` fields 14 and 15, in clock ticks; the command name
+    (field 2, in parentheses) may hold spaces and parentheses, so the fields
+    are counted from its last ``)``.
+    """
+    try:
+        stat = (proc / str(pid) / "stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rfind(")") + 2 :].split()
+    if len(fields) < 13:
+        return None
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def cpu_percent(before: float | None, after: float | None, wall_s: float) -> float | None:
+    """Share of one core used between two :func:`cpu_seconds` readings ``wall_s`` apart (100 = one core busy)."""
+    if before is None or after is None or wall_s <= 0:
+        return None
+    return round(100 * max(0.0, after - before) / wall_s, 1)
 
 
 def consumer_lag(ends: Mapping[Hashable, int], committed: Mapping[Hashable, int]) -> int:

@@ -25,6 +25,7 @@ from infra.settings import Settings
 from processors.clock import Clock
 from processors.guard import RecordGuard
 from processors.lifecycle.context import Context
+from processors.lifecycle.due_index import DueIndex
 from routing.merge_rules import MergeRules
 from schemas import topics as spec
 from schemas.codec import ModelCodec
@@ -70,6 +71,8 @@ class Pipeline:
     link_table: Any
     #: case_id → its events so far (schemas.case_event.CaseEvent as JSON, in seq order): GET /cases/{id}
     history_table: Any
+    #: this worker's open cases by their next escalation time: the deadline timer's index (memory only)
+    due_index: DueIndex = field(default_factory=DueIndex)
     _alert_topics: dict[str, TopicT] = field(default_factory=dict)
 
     def each(self, topic: TopicT, name: str, handle: Callable[[Pipeline, Any], Awaitable[None]]) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from processors.agents import history
+from processors.lifecycle.escalation import next_due
 from processors.lifecycle.facts import with_facts
 from schemas.alert import DepartmentAlert
 from schemas.case import Case
@@ -38,8 +39,9 @@ def stored(p: Pipeline, key: bytes) -> Case | None:
 
 
 def remember(p: Pipeline, key: bytes, case: Case) -> None:
-    """Store the case, with its facts, in the case table (the agent's own state)."""
+    """Store the case, with its facts, in the case table (the agent's own state); note its next escalation."""
     p.case_table[key] = with_facts(case).model_dump(mode="json")
+    p.due_index.note(key, next_due(case, p.context.calendar))
 
 
 async def publish(

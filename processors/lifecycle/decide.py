@@ -79,7 +79,7 @@ def plan_dispatch(
         subcategory=classification.subcategory,
         town=town,
         severity=classification.severity.value,
-        excluded=frozenset(excluded),
+        excluded=tuple(excluded),  # one entry per return: a set would count one department's two returns once
     )
 
 

@@ -12,6 +12,7 @@ has a new deadline, hence new escalations.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -42,10 +43,8 @@ class Due:
         return "command_centre_duty" if self.clock == SlaClock.DISPATCH.value else "department_head"
 
 
-def due(case: Case, now: datetime, calendar: WorkingCalendar) -> list[Due]:
-    """The escalations of ``case`` due at ``now`` and not yet raised (suspended cases' resolve clock stops)."""
-    clock = case.sla_clock or "wall"
-    found: list[Due] = []
+def _running(case: Case) -> Iterator[tuple[SlaClock, datetime, int | None]]:
+    """(clock, deadline, SLA minutes) of each clock running on ``case`` (a suspended case's resolve clock stops)."""
     for name, deadline, minutes in (
         (SlaClock.DISPATCH, case.dispatch_deadline, case.sla_dispatch_minutes),
         (SlaClock.SIGN, case.sign_deadline, case.sla_sign_minutes),
@@ -55,11 +54,35 @@ def due(case: Case, now: datetime, calendar: WorkingCalendar) -> list[Due]:
             continue
         if name is SlaClock.RESOLVE and case.suspended_at is not None:
             continue
+        yield name, deadline, minutes
+
+
+def due(case: Case, now: datetime, calendar: WorkingCalendar) -> list[Due]:
+    """The escalations of ``case`` due at ``now`` and not yet raised (suspended cases' resolve clock stops)."""
+    clock = case.sla_clock or "wall"
+    found: list[Due] = []
+    for name, deadline, minutes in _running(case):
         if deadline <= now:
             found.append(Due(name.value, 1, deadline))
             if minutes and calendar.add(deadline, minutes // 2, clock) <= now:  # type: ignore[arg-type]
                 found.append(Due(name.value, 2, deadline))
     return [d for d in found if d.id not in case.escalations]
+
+
+def next_due(case: Case, calendar: WorkingCalendar) -> datetime | None:
+    """When :func:`due` first has something for ``case``: the earliest escalation not yet raised.
+
+    None when none can fall due as the case stands (no running clock, all raised). The timer
+    keeps its cases by this time, so a tick looks at the cases due, not at the whole table.
+    """
+    clock = case.sla_clock or "wall"
+    times: list[datetime] = []
+    for name, deadline, minutes in _running(case):
+        if Due(name.value, 1, deadline).id not in case.escalations:
+            times.append(deadline)
+        elif minutes and Due(name.value, 2, deadline).id not in case.escalations:
+            times.append(calendar.add(deadline, minutes // 2, clock))  # type: ignore[arg-type]
+    return min(times, default=None)
 
 
 def escalate(case: Case, now: datetime, calendar: WorkingCalendar) -> Applied | None:

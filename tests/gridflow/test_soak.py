@@ -50,6 +50,8 @@ def test_a_one_minute_soak_writes_its_rows_and_leaves_nothing_running(
     assert row["accepted"] <= row["posted"], row  # (refused counts answers: a refused repeat is one more)
     assert set(row["rss_mib"]) == {"worker-0", "intake"}, row  # external servers are not the soak's to read
     assert all(mib is not None and mib > 20 for mib in row["rss_mib"].values()), row  # a Python service is tens of MiB
+    assert set(row["cpu_pct"]) == {"worker-0", "intake", "soak"}, row
+    assert all(pct is not None and 0 < pct < 100 * (os.cpu_count() or 1) for pct in row["cpu_pct"].values()), row
     assert row["lag"]["worker"] is not None and row["lag"]["worker"] >= 0, row
     assert row["lag"]["sink"] is not None and row["lag"]["sink"] >= 0, row
     latency = row["latency"]

@@ -8,8 +8,11 @@ from pathlib import Path
 import pytest
 
 from gridflow.soak_metrics import (
+    CLOCK_TICKS,
     at_minutes,
     consumer_lag,
+    cpu_percent,
+    cpu_seconds,
     latency_summary,
     levelling,
     percentile,
@@ -36,6 +39,23 @@ def test_rss_of_a_live_process_and_of_a_gone_one(tmp_path: Path) -> None:
     assert rss_mib(42, proc=tmp_path) == 200.0
     assert rss_mib(43, proc=tmp_path) is None
     assert (rss_mib(os.getpid()) or 0) > 1  # this test's own process, read from the real /proc
+
+
+def test_cpu_seconds_count_past_a_command_name_with_spaces_and_parens(tmp_path: Path) -> None:
+    (tmp_path / "42").mkdir()
+    # pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime ...
+    (tmp_path / "42" / "stat").write_text(f"42 (a b) (c)) S 1 42 42 0 -1 4194560 10 0 0 0 {3 * CLOCK_TICKS} {CLOCK_TICKS} 0 0\n")
+    assert cpu_seconds(42, tmp_path) == 4.0
+    assert cpu_seconds(43, tmp_path) is None  # gone
+    own = cpu_seconds(os.getpid())
+    assert own is not None and own > 0  # this test process has used some CPU
+
+
+def test_cpu_percent_is_a_share_of_one_core() -> None:
+    assert cpu_percent(10.0, 40.0, 60.0) == 50.0
+    assert cpu_percent(10.0, 130.0, 60.0) == 200.0  # two cores busy
+    assert cpu_percent(None, 40.0, 60.0) is None and cpu_percent(10.0, None, 60.0) is None
+    assert cpu_percent(10.0, 40.0, 0.0) is None
 
 
 def test_lag_is_end_minus_committed_summed_over_committed_partitions() -> None:

@@ -29,7 +29,8 @@ pytestmark = pytest.mark.integration
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "pages"
 
 
-def until(what: str, check: Callable[[], Any], timeout: float = 90) -> Any:
+def until(what: str, check: Callable[[], Any], timeout: float = 90, describe: Callable[[], str] | None = None) -> Any:
+    """Poll ``check`` until it is truthy; on timeout fail with ``what`` and what ``describe`` says of the state."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -39,7 +40,22 @@ def until(what: str, check: Callable[[], Any], timeout: float = 90) -> Any:
         except Exception:  # noqa: BLE001 - the page is still drawing
             pass
         time.sleep(0.2)
-    raise AssertionError(f"never: {what}")
+    detail = ""
+    if describe is not None:
+        try:
+            detail = f"; {describe()}"
+        except Exception as exc:  # noqa: BLE001 - the description must not hide the failure
+            detail = f"; (no description: {exc!r})"
+    raise AssertionError(f"never: {what}{detail}")
+
+
+def mine_and_clickhouse(driver: Any, pipeline: Any) -> str:
+    """What 我的上报 shows, and what ClickHouse holds, when a case number does not appear."""
+    shot(driver, "failed-mine")
+    db = pipeline.settings.clickhouse_database
+    engine = pipeline.clickhouse()
+    counts = {t: engine.execute(f"SELECT count() FROM {db}.{t} FINAL")[0][0] for t in ("reports", "cases")}
+    return f"我的上报 shows {driver.find_element(By.ID, 'mine').text!r}; ClickHouse FINAL counts {counts}"
 
 
 def shot(driver: Any, name: str) -> None:
@@ -98,7 +114,8 @@ def test_a_report_is_signed_resolved_and_verified_through_the_pages(pipeline_set
         sign_in(driver, url, "wgy-xl-0203", "wgy-pass-1", "report.html")
         shot(driver, "1-report-form")
         fill_report(driver, "村口路灯不亮", "石门村3组村口路灯坏了三天，晚上很黑，老人出行不便。")
-        until("the case number under 我的上报", lambda: "XL-" in driver.find_element(By.ID, "mine").text)
+        until("the case number under 我的上报", lambda: "XL-" in driver.find_element(By.ID, "mine").text,
+              describe=lambda: mine_and_clickhouse(driver, pipeline))  # fmt: skip
         case_no = driver.find_element(By.CSS_SELECTOR, "#mine .card strong").text
 
         # The intake is cut: the report waits as 待发送, and is sent once the intake is back.
@@ -111,7 +128,8 @@ def test_a_report_is_signed_resolved_and_verified_through_the_pages(pipeline_set
         services.wait_until(services.intake_ready(settings), 90, "intake back")
         driver.execute_script("window.dispatchEvent(new Event('online'))")
         until("the queue drains", lambda: driver.find_element(By.ID, "queued").text == "0", 120)
-        until("both reports are cases", lambda: driver.find_element(By.ID, "mine").text.count("XL-") == 2)
+        until("both reports are cases", lambda: driver.find_element(By.ID, "mine").text.count("XL-") == 2,
+              describe=lambda: mine_and_clickhouse(driver, pipeline))  # fmt: skip
 
         # The CG clerk: both in the inbox; sign the first, then resolve it with a note.
         sign_in(driver, url, "cg-zhang", "cg-pass-01", "console.html")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from processors.lifecycle.escalation import due, escalate
+from processors.lifecycle.escalation import Due, due, escalate, next_due
 from routing import load_calendar
 from schemas.case import Case
 from schemas.vocabulary import CaseState
@@ -88,3 +88,37 @@ def test_a_new_deadline_is_a_new_escalation() -> None:
     moved = case.case.model_copy(update={"sign_deadline": sh(12, 2, 9)})  # re-dispatched after a return
     assert [d.clock for d in due(moved, sh(12, 2, 9, 1), CAL)] == ["sign"]
     assert due(moved, sh(12, 1, 9), CAL) == []
+
+
+def _raised(case: Case, *ids: str) -> Case:
+    return case.model_copy(update={"escalations": list(ids)})
+
+
+def test_next_due_is_when_due_first_has_something() -> None:
+    """For cases in every state with any escalations raised: nothing is due just before next_due, something at it."""
+    tick = timedelta(microseconds=1)
+    checked = 0
+    for state in CaseState:
+        for suspended in (None, sh(11, 28, 9)):
+            base = _case(state=state, suspended_at=suspended)
+            ids = [Due(c, level, d).id for c, d in (("dispatch", base.dispatch_deadline), ("sign", base.sign_deadline),
+                   ("resolve", base.resolve_deadline)) for level in (1, 2)]  # fmt: skip
+            for mask in range(1 << len(ids)):
+                case = _raised(base, *(i for bit, i in enumerate(ids) if mask >> bit & 1))
+                at = next_due(case, CAL)
+                if at is None:
+                    assert due(case, sh(12, 31, 23), CAL) == [], (state, case.escalations)
+                    continue
+                assert due(case, at - tick, CAL) == [] and due(case, at, CAL) != [], (state, case.escalations)
+                checked += 1
+    assert checked > 100
+
+
+def test_next_due_moves_to_level_2_then_to_none() -> None:
+    case = _case()  # dispatched: the sign clock runs (Monday 15:00), level 2 Tuesday 10:00
+    assert next_due(case, CAL) == sh(11, 30, 15)
+    first = escalate(case, sh(11, 30, 15, 5), CAL)
+    assert first is not None and next_due(first.case, CAL) == sh(12, 1, 10)
+    second = escalate(first.case, sh(12, 1, 10), CAL)
+    assert second is not None and next_due(second.case, CAL) == case.resolve_deadline  # that clock runs too
+    assert next_due(_case(state=CaseState.CLOSED), CAL) is None

@@ -542,6 +542,20 @@ def test_a_return_through_the_lifecycle_reroutes_and_names_the_returner() -> Non
     assert (outcome.case.state, outcome.case.lead_department, outcome.case.returned_by) == (S.DISPATCHED, "LY", ["ZRZY"])
 
 
+def test_one_department_returning_twice_sends_the_case_to_manual_triage() -> None:
+    """Two returns are two returns even from one department (the centre assigned it back in between)."""
+    case = opened(Category.DISPUTE, "land_forest_water", Severity.P2, confidence=0.2)  # ZRZY, then LY
+    assert case.state is S.TRIAGE
+    case = applied(case, "assign", CENTRE, minutes(10), department="ZRZY")
+    case = applied(case, "return", lead_of(case), minutes(20), reason="不属于本部门")
+    assert case.state is S.TRIAGE  # still unsure of the category
+    case = applied(case, "assign", CENTRE, minutes(30), department="ZRZY", category="DISPUTE",
+                   subcategory="land_forest_water")  # fmt: skip
+    case = applied(case, "return", lead_of(case), minutes(40), reason="仍不属于本部门")
+    # not on to LY: the second return sends it back to the centre
+    assert (case.state, case.lead_department, case.returned_by) == (S.TRIAGE, "ZZZX", ["ZRZY", "ZRZY"])
+
+
 def test_the_centre_assigns_a_triaged_case() -> None:
     case = opened(Category.URBAN, "street_light", Severity.P2, confidence=0.2)
     assert case.state is S.TRIAGE
