@@ -26,7 +26,10 @@ class Dispatch:
 
     ``lead`` owns the case and its SLA; ``co_handlers`` (协办) are alerted
     too. ``triage_reason`` is set when the case waits in triage: at ZZZX, or
-    with a bare town-level lead (``SFS``) until the case's town is known.
+    with a bare town-level lead (``SFS``) until the case's town is known. It is
+    shown to the command centre as it is: a code (``returned_twice``,
+    ``all_returned``, ``town_unknown``, ``low_confidence``, ``unmapped``), then
+    the reason in Chinese.
     """
 
     lead: str
@@ -74,7 +77,7 @@ def route(
     returns = list(excluded)  # one entry per return: a department the centre assigned again may return it again
     out = frozenset(returns)
     if len(returns) >= MAX_RETURNS:
-        return triage(f"returned {len(returns)} times ({', '.join(returns)}): manual triage", sla=sla)
+        return triage(f"returned_twice: 已退回 {len(returns)} 次（{'、'.join(returns)}），转人工分拨", sla=sla)
 
     units = rules.units
 
@@ -84,15 +87,15 @@ def route(
     candidates = list(dict.fromkeys((res.lead, *res.alternates, res.category_lead)))
     chosen = next((c for c in candidates if not gone(c)), None)
     if chosen is None:
-        tried = ", ".join(units.expand(c, town) for c in candidates)
-        return triage(f"every candidate lead has returned the case ({tried}): manual triage", sla=sla)
+        tried = "、".join(units.expand(c, town) for c in candidates)
+        return triage(f"all_returned: 可牵头的部门均已退回（{tried}），转人工分拨", sla=sla)
     lead = units.expand(chosen, town)
     co = tuple(
         dict.fromkeys(units.expand(c, town) for c in res.co_handlers if not gone(c) and units.expand(c, town) != lead)
     )
     reason = None
     if lead in units.town_units:  # only possible with no town: the case waits for its town
-        reason = f"town unknown: lead {lead} needs the case's town before it can be dispatched"
+        reason = f"town_unknown: 镇街不明，牵头部门 {lead} 须先确定镇街才能派遣"
     # A bare co-handler (ZF with no town) stays bare and gets its alert once the
     # town is known; it does not hold up a district-level lead.
     return Dispatch(lead, co, sla, reason)

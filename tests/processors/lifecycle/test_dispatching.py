@@ -149,7 +149,7 @@ def test_a_return_reroutes_without_the_returner_and_a_second_goes_to_triage() ->
     assert isinstance(second, Applied)
     assert second.case.state is CaseState.TRIAGE and second.case.lead_department == TRIAGE_DEPARTMENT
     assert second.case.returned_by == ["ZRZY", "LY"]
-    assert second.events[-1].type is CaseEventType.TRIAGED and "returned 2 times" in second.events[-1].payload["reason"]
+    assert second.events[-1].type is CaseEventType.TRIAGED and second.events[-1].payload["reason"].startswith("returned_twice: 已退回 2 次")
     assert [a.department for a in second.alerts] == [TRIAGE_DEPARTMENT]
 
 
