@@ -9,11 +9,12 @@ command centre (ZZZX), as does a report the classifier could not place
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Final
 
-from routing.rules import RuleSet
+from routing.codes import Units
+from routing.rules import Resolution, RuleSet
 from routing.sla import Sla
 
 TRIAGE_DEPARTMENT: Final = "ZZZX"  # 区综治中心: manual triage and escalation target
@@ -56,8 +57,13 @@ def route(
     town: str | None,
     severity: str,
     excluded: Iterable[str] = frozenset(),
+    lead: str | None = None,
 ) -> Dispatch:
     """The dispatch of a case of ``category``/``subcategory`` in ``town`` at ``severity``.
+
+    ``lead`` is the command centre's own choice (人工分拨): it leads, with the
+    rules' SLA and the co-handlers that have not returned the case, however
+    many returns there were.
 
     ``excluded`` holds the departments that have returned the case, one
     entry per return (full codes such as ``SFS-XL``, or bare ones if the
@@ -66,6 +72,32 @@ def route(
     excluded. ValueError for a category, subcategory, town or severity the
     data does not know: callers pass validated values.
     """
+    res, sla = _resolve(rules, category, subcategory, town, severity)
+    returns = list(excluded)  # one entry per return: a department the centre assigned again may return it again
+    if lead is not None:
+        return Dispatch(lead, _co_handlers(res, rules.units, town, _gone(rules.units, town, returns), lead), sla)
+    if len(returns) >= MAX_RETURNS:
+        times = len(returns)
+        return triage(f"returned_twice: 已退回 {times} 次（{'、'.join(returns)}），转人工分拨", sla=sla)
+
+    units = rules.units
+    gone = _gone(units, town, returns)
+    candidates = list(dict.fromkeys((res.lead, *res.alternates, res.category_lead)))
+    chosen = next((c for c in candidates if not gone(c)), None)
+    if chosen is None:
+        tried = "、".join(units.expand(c, town) for c in candidates)
+        return triage(f"all_returned: 可牵头的部门均已退回（{tried}），转人工分拨", sla=sla)
+    lead = units.expand(chosen, town)
+    reason = None
+    if lead in units.town_units:  # only possible with no town: the case waits for its town
+        reason = f"town_unknown: 镇街不明，牵头部门 {lead} 须先确定镇街才能派遣"
+    return Dispatch(lead, _co_handlers(res, units, town, gone, lead), sla, reason)
+
+
+def _resolve(
+    rules: RuleSet, category: str, subcategory: str | None, town: str | None, severity: str
+) -> tuple[Resolution, Sla]:
+    """The matching rules' resolution and the SLA at ``severity`` (ValueError for what the data does not know)."""
     category = getattr(category, "value", category)  # accept schemas.vocabulary enums
     severity = getattr(severity, "value", severity)
     if subcategory is not None:
@@ -73,29 +105,21 @@ def route(
     if town is not None and town not in rules.units.towns:
         raise ValueError(f"unknown town {town!r}")
     res = rules.resolve(category, subcategory, town, severity)
-    sla = rules.sla.stricter(severity, res.sla)
-    returns = list(excluded)  # one entry per return: a department the centre assigned again may return it again
+    return res, rules.sla.stricter(severity, res.sla)
+
+
+def _gone(units: Units, town: str | None, returns: list[str]) -> Callable[[str], bool]:
     out = frozenset(returns)
-    if len(returns) >= MAX_RETURNS:
-        return triage(f"returned_twice: 已退回 {len(returns)} 次（{'、'.join(returns)}），转人工分拨", sla=sla)
+    return lambda code: code in out or units.expand(code, town) in out
 
-    units = rules.units
 
-    def gone(code: str) -> bool:
-        return code in out or units.expand(code, town) in out
-
-    candidates = list(dict.fromkeys((res.lead, *res.alternates, res.category_lead)))
-    chosen = next((c for c in candidates if not gone(c)), None)
-    if chosen is None:
-        tried = "、".join(units.expand(c, town) for c in candidates)
-        return triage(f"all_returned: 可牵头的部门均已退回（{tried}），转人工分拨", sla=sla)
-    lead = units.expand(chosen, town)
-    co = tuple(
-        dict.fromkeys(units.expand(c, town) for c in res.co_handlers if not gone(c) and units.expand(c, town) != lead)
-    )
-    reason = None
-    if lead in units.town_units:  # only possible with no town: the case waits for its town
-        reason = f"town_unknown: 镇街不明，牵头部门 {lead} 须先确定镇街才能派遣"
+def _co_handlers(
+    res: Resolution, units: Units, town: str | None, gone: Callable[[str], bool], lead: str
+) -> tuple[str, ...]:
     # A bare co-handler (ZF with no town) stays bare and gets its alert once the
     # town is known; it does not hold up a district-level lead.
-    return Dispatch(lead, co, sla, reason)
+    return tuple(
+        dict.fromkeys(
+            units.expand(c, town) for c in res.co_handlers if not gone(c) and units.expand(c, town) != lead
+        )
+    )

@@ -141,20 +141,18 @@ def _assign_case(case: Case, action: ActionCommand, ctx: Context) -> Applied:
     assert action.department is not None and case.severity is not None
     category = action.category or case.category
     subcategory = action.subcategory if action.category else case.subcategory
-    co: tuple[str, ...] = ()
     if category is not None:
-        routed = route(
+        plan = route(
             ctx.rules,
             category=category.value,
             subcategory=subcategory,
             town=case.town,
             severity=case.severity.value,
-            excluded=frozenset(case.returned_by),
+            excluded=case.returned_by,
+            lead=action.department,
         )
-        sla = routed.sla
-        co = tuple(c for c in routed.co_handlers if c != action.department)
     else:
-        sla = ctx.rules.sla.default(case.severity.value)
+        plan = Dispatch(action.department, (), ctx.rules.sla.default(case.severity.value))
     corrected = case.model_copy(
         update=dict(
             category=category, subcategory=subcategory, confidence=1.0 if action.category else case.confidence
@@ -162,7 +160,7 @@ def _assign_case(case: Case, action: ActionCommand, ctx: Context) -> Applied:
     )
     after, event, alerts = dispatch(
         corrected,
-        Dispatch(action.department, co, sla),
+        plan,
         at=action.at,
         dispatch_clock_from=action.at if case.returned_by else case.received_at,
         calendar=ctx.calendar,

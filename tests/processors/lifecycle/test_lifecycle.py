@@ -556,6 +556,17 @@ def test_one_department_returning_twice_sends_the_case_to_manual_triage() -> Non
     assert (case.state, case.lead_department, case.returned_by) == (S.TRIAGE, "ZZZX", ["ZRZY", "ZRZY"])
 
 
+def test_the_centres_assign_after_two_returns_keeps_the_rules_co_handlers() -> None:
+    case = opened(Category.DISPUTE, "demolition", Severity.P2)  # SFS-XL leads, ZF-XL co-handles
+    assert (case.lead_department, case.co_handlers) == ("SFS-XL", ["ZF-XL"])
+    case = applied(case, "return", lead_of(case), minutes(20), reason="不属于本部门")
+    case = applied(case, "return", lead_of(case), minutes(30), reason="不属于本部门")
+    assert (case.state, case.co_handlers) == (S.TRIAGE, [])
+    case = applied(case, "assign", CENTRE, minutes(40), department="CG")
+    # the returners stay out, the co-handler comes back with the centre's lead
+    assert (case.state, case.lead_department, case.co_handlers) == (S.DISPATCHED, "CG", ["ZF-XL"])
+
+
 def test_the_centre_assigns_a_triaged_case() -> None:
     case = opened(Category.URBAN, "street_light", Severity.P2, confidence=0.2)
     assert case.state is S.TRIAGE
