@@ -240,6 +240,7 @@ def _independent(events: list[dict[str, Any]], as_of: datetime) -> dict[str, dic
 
 def test_five_hundred_cases_give_the_indicators_the_event_log_gives(pipeline_settings: Settings) -> None:
     pipeline = start_pipeline(pipeline_settings)
+    seqs = None
     try:
         report_ids = _post_reports(pipeline)
         seqs = CaseSeqs(pipeline_settings)
@@ -309,4 +310,6 @@ def test_five_hundred_cases_give_the_indicators_the_event_log_gives(pipeline_set
         assert total["returned"] > 0 and total["reopened"] > 0 and total["closed"] > 0
         assert 0 < total["及时签收率"] < 1 and 0 < total["按期办结率"] < 1
     finally:
+        if seqs is not None:
+            seqs.close()
         pipeline.stop()
